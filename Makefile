@@ -1,0 +1,23 @@
+# The two commands a newcomer needs (see README.md):
+#   make reproduce   set up, run the main job on the CPU `tiny` preset, regenerate figures/
+#   make test        set up, run every test (nbdev_test + pytest)
+SHELL := /bin/bash
+VENV := . .venv/bin/activate &&
+
+.PHONY: setup reproduce test export readme
+setup:
+	@bash tools/setup.sh
+
+reproduce: setup
+	$(VENV) python -m projected_grpo.rewards selfcheck
+	$(VENV) python -m projected_grpo.problems demo
+
+test: setup
+	$(VENV) nbdev_test --n_workers 2 --timing
+	$(VENV) python -m pytest -q tests
+
+export: setup
+	$(VENV) nbdev_export && python tools/readme.py
+
+readme:
+	$(VENV) python tools/readme.py
