@@ -815,6 +815,7 @@ def build_bank(path=None, seed:int=0, modes=MODES) -> list[dict]:
         path = Path(path or bank_path())
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text('[\n' + ',\n'.join(json.dumps(r) for r in rows) + '\n]\n')  # a list, one problem per line
+        _bank_rows.cache_clear()
     return rows
 
 DIFFICULTIES = ('tiny', 'easy', 'hard')
