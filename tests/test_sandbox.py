@@ -101,7 +101,7 @@ def test_memory_storm():
             while True: blocks.append(bytearray(50 << 20))
         except MemoryError: print('memory error', len(blocks))
         x = bytearray(10**10)
-        """))
+        """), timeout=5)   # filling ~0.5 GB takes a while on a loaded machine
     assert 'memory error' in r['stdout'] and r['done'] and r['report'] == {'results': [{'E': 1}]}   # grader fine, nothing returned
     r = run("class Solution:\n    def f(self, x):\n        return [0] * 10**10\n")
     assert r['done'] and r['report'] == {'results': [{'E': 1}]}
@@ -379,5 +379,13 @@ def test_refused_layers_warn_once_and_keep_the_rest():
                 os._exit(0)
             """) + SOL)    # without a PID namespace the leftover daemon is killed by uid
         assert r['done']
+        r = run(D("""
+            import os
+            os.fork(); os.fork()
+            while True: pass
+            """), timeout=1.0)
+        assert r['killed']
+        time.sleep(0.3)
+        assert sandbox_procs() == []
     finally:
         R.sandbox_configure()
