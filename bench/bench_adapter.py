@@ -6,7 +6,7 @@
 Per model it prints medians over `--reps` interleaved repetitions of:
   * forward+backward: bare model (full fine-tune: every weight gets a gradient) vs the adapter (knobs only),
     and plain vs per-row recording (the per-rollout gradients);
-  * generation tokens/s: bare vs hooked (adapter branch live) vs merged (weights merged for the call, merge
+  * generation tokens/s: bare (and an identical twin, the noise floor) vs hooked (adapter branch live) vs merged (weights merged for the call, merge
     and restore included in the timing). Target: merged >= 0.95x bare;
   * the extra cost of the method per training step: project_all (route, k=4 bases on every module) +
     per-row gradients (recording overhead + per_row_grads + cin_rows) as a fraction of one step =
@@ -24,7 +24,9 @@ from projected_grpo.project import project_all, cin_rows
 
 
 def timed(fn, sync):
-    t = time.perf_counter(); fn(); sync(); return time.perf_counter() - t
+    "(wall seconds, process CPU seconds): on a shared CPU the CPU time is the steadier number."
+    t, c = time.perf_counter(), time.process_time(); fn(); sync()
+    return time.perf_counter() - t, time.process_time() - c
 
 
 def bench(spec, args):
@@ -32,6 +34,7 @@ def bench(spec, args):
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     corpus = None if args.corpus == 'bank' else [f"class Solution:\n    def f(self, x):\n        return x + {k}\n" for k in range(200)]
     bare, tok = load_model(spec, device=dev, corpus=corpus)
+    twin, _ = load_model(spec, device=dev, corpus=corpus)              # a second bare copy: the noise floor
     model, _ = load_model(spec, device=dev, corpus=corpus)
     W = wrap(model)
     gen = torch.Generator().manual_seed(0)
@@ -65,7 +68,8 @@ def bench(spec, args):
             else: m.generate(input_ids=prompt, **gen_kw)
 
     jobs = {'fwd+bwd bare (all weights)': fb_bare, 'fwd+bwd adapter': fb_adapter, 'fwd+bwd adapter per_row': fb_rows,
-            'generate bare': lambda: generate(bare, False), 'generate hooked': lambda: generate(model, False),
+            'generate bare': lambda: generate(bare, False), 'generate bare twin': lambda: generate(twin, False),
+            'generate hooked': lambda: generate(model, False),
             'generate merged': lambda: generate(model, True)}
     for fn in jobs.values(): fn()                                      # warm-up
     fb_rows()
@@ -78,27 +82,32 @@ def bench(spec, args):
             t[k].append(timed(jobs[k], sync))
             if k == 'fwd+bwd adapter per_row':                         # read right after its own backward
                 for e, fn in extra.items(): t[e].append(timed(fn, sync))
-    med = {k: statistics.median(v) for k, v in t.items()}
+    clocks = {'wall': 0, 'cpu': 1} if dev.type == 'cpu' else {'wall': 0}
 
     with torch.no_grad():                                              # merged computes the same function
         hooked = model(input_ids=seq).logits
         with merged(W): fused = model(input_ids=seq).logits
     n_params = sum(p.numel() for p in bare.parameters())
     print(f"\n== {spec}: {n_params/1e6:.2f} M parameters, {len(W)} wrapped modules, batch {B} x ({P} prompt + {N} new) "
-          f"tokens, {dev}, {torch.get_num_threads()} threads, median of {args.reps} ==")
-    for k, v in med.items():
-        extra_s = f"   {B*N/v:9.0f} tokens/s" if k.startswith('generate') else ''
-        print(f"  {k:32s} {1e3*v:9.2f} ms{extra_s}")
-    step = med['generate merged'] + med['fwd+bwd adapter']
-    rec = max(med['fwd+bwd adapter per_row'] - med['fwd+bwd adapter'], 0.)
-    method = rec + med['per_row_grads + cin_rows'] + med['project_all (route)']
-    print(f"  fwd+bwd adapter / bare          {med['fwd+bwd adapter']/med['fwd+bwd bare (all weights)']:9.3f}x")
-    print(f"  fwd+bwd per_row / plain         {med['fwd+bwd adapter per_row']/med['fwd+bwd adapter']:9.3f}x")
-    print(f"  gen tokens/s merged / bare      {med['generate bare']/med['generate merged']:9.3f}x   (target >= 0.95)")
-    print(f"  gen tokens/s hooked / bare      {med['generate bare']/med['generate hooked']:9.3f}x")
-    print(f"  method cost / step              {100*method/step:9.2f} %    (target <= 5%; step = generate merged + "
-          f"fwd+bwd adapter = {1e3*step:.1f} ms; method = per-row recording {1e3*rec:.2f} + per_row_grads/cin_rows "
-          f"{1e3*med['per_row_grads + cin_rows']:.2f} + project_all {1e3*med['project_all (route)']:.2f} ms)")
+          f"tokens, {dev}, {torch.get_num_threads()} thread(s), median of {args.reps} ==")
+    meds = {c: {k: statistics.median(x[i] for x in v) for k, v in t.items()} for c, i in clocks.items()}
+    print(f"  {'':32s}" + ''.join(f"{c + ' ms':>12s}" for c in clocks) + ''.join(f"{c + ' tok/s':>13s}" for c in clocks))
+    for k in t:
+        tps = ''.join(f"{B*N/m[k]:13.0f}" for m in meds.values()) if k.startswith('generate') else ''
+        print(f"  {k:32s}" + ''.join(f"{1e3*m[k]:12.2f}" for m in meds.values()) + tps)
+    ratio = lambda name, f, note='': print(f"  {name:32s}" + ''.join(f"{f(m):11.3f}x" for m in meds.values()) + note)
+    ratio('fwd+bwd adapter / bare', lambda m: m['fwd+bwd adapter']/m['fwd+bwd bare (all weights)'])
+    ratio('fwd+bwd per_row / plain', lambda m: m['fwd+bwd adapter per_row']/m['fwd+bwd adapter'])
+    ratio('gen tokens/s merged / bare', lambda m: m['generate bare']/m['generate merged'], '   (target >= 0.95)')
+    ratio('gen tokens/s hooked / bare', lambda m: m['generate bare']/m['generate hooked'])
+    ratio('gen tokens/s twin / bare', lambda m: m['generate bare']/m['generate bare twin'], '   (noise floor: same model)')
+    for c, m in meds.items():
+        step = m['generate merged'] + m['fwd+bwd adapter']
+        rec = max(m['fwd+bwd adapter per_row'] - m['fwd+bwd adapter'], 0.)
+        method = rec + m['per_row_grads + cin_rows'] + m['project_all (route)']
+        print(f"  method cost / step ({c}){'':13s}{100*method/step:8.2f} %   (target <= 5%; step = generate merged + "
+              f"fwd+bwd adapter = {1e3*step:.1f} ms; method = per-row recording {1e3*rec:.2f} + per_row_grads/cin_rows "
+              f"{1e3*m['per_row_grads + cin_rows']:.2f} + project_all {1e3*m['project_all (route)']:.2f} ms)")
     print(f"  max |logits merged - hooked|    {(fused - hooked).abs().max().item():9.2e}")
 
 
@@ -110,7 +119,9 @@ if __name__ == '__main__':
     ap.add_argument('--batch', type=int, default=8)
     ap.add_argument('--prompt', type=int, default=48)
     ap.add_argument('--new', type=int, default=48)
+    ap.add_argument('--threads', type=int, default=1, help="CPU threads (1: steadier on a shared machine)")
     ap.add_argument('--corpus', choices=['bank', 'tiny'], default='bank', help="tokenizer corpus: the problem bank or a tiny text")
     args = ap.parse_args()
     torch.manual_seed(0)
+    if args.device == 'cpu': torch.set_num_threads(args.threads)
     for spec in args.specs: bench(spec, args)
