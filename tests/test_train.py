@@ -1,0 +1,123 @@
+"""End-to-end runs of the trainer (06) on the `smoke` preset: every arm through the CLI, the mechanics of the
+smoke trio, papermill, determinism, and resume after `kill -9`."""
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def cli(*args, runs_dir, check=True, **kw):
+    cmd = [PY, '-m', 'projected_grpo.train', '--preset', 'smoke', '--runs_dir', str(runs_dir), '--quiet', *args]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, **kw)
+    if check: assert r.returncode == 0, r.stderr[-3000:]
+    return r
+
+
+def rows(d):
+    return [json.loads(l) for l in (Path(d)/'rows.jsonl').read_text().splitlines() if l.strip()]
+
+
+@pytest.fixture(scope='module')
+def trio(tmp_path_factory):
+    "The smoke trio none / erase / route, seed 41, run once for the module."
+    runs = tmp_path_factory.mktemp('runs')
+    for arm in ('none', 'erase', 'route'): cli('--arm', arm, '--seed', '41', runs_dir=runs)
+    return {arm: rows(runs/'smoke'/arm/'s41') for arm in ('none', 'erase', 'route')}
+
+
+def test_trio_mechanics(trio):
+    for arm, rs in trio.items():
+        assert len(rs) == 4 and [r['step'] for r in rs] == [0, 1, 2, 3]
+        for k in ('step', 'hack_s', 'gt_s', 'hack_t', 'gt_t', 'reward', 'loss', 'gn', 'cin_s', 'cin_t', 'cin',
+                  'cout', 'cout_update', 'fired', 'dSh', 'dS_norm', 'drift_V'):
+            assert all(k in r for r in rs), (arm, k)
+        assert any(r.get('cin_t') for r in rs), f'{arm}: cin_t never > 0 with the teacher pool on'
+        assert any('basis_overlap' in r for r in rs), f'{arm}: refresh did not log basis_overlap'
+    # erase and route: the projected gradient has no hack-ward part left (cout is an identity here, not evidence)
+    for arm in ('erase', 'route'):
+        assert all(r['cout'] < 1e-5 for r in trio[arm] if r.get('cout') is not None)
+    # measure-only: vanilla keeps its hack-ward part, so its hypothetical cout is not forced to 0
+    assert all(r['dSh'] == 0 for r in trio['none'] + trio['erase'])        # quarantine untouched unless route
+    assert trio['route'][-1]['dSh'] > 0                                     # route parks the removed part there
+    assert any('hack_deploy' in r and 'solve_deploy' in r for r in trio['route'])
+    assert not any('hack_deploy' in r for r in trio['none'] + trio['erase'])
+
+
+def test_none_leaves_gradient_untouched():
+    "Arm `none` measures but never writes the gradient (checked on a real step of the smoke model)."
+    import torch
+    from projected_grpo.train import make_config, setup_run
+    from projected_grpo.grpo import StepCfg, grpo_step
+    from projected_grpo.project import project_all
+    cfg = make_config('smoke', arm='none')
+    model, tok, W, problems, pool, pairs, kind, V = setup_run(cfg)
+    with torch.no_grad():
+        for w in W.values(): w.δS.normal_(0, 0.05)
+    grpo_step(model, W, tok, problems[:2], pool, StepCfg(G_s=3, G_t=3, max_new=12), seed=5)
+    g0 = {n: w.δS.grad.clone() for n, w in W.items()}
+    out = project_all(W, V, 'none')
+    assert out['cin'] > 0
+    assert all(torch.equal(W[n].δS.grad, g0[n]) for n in W)
+    assert all(w.δS_hack.grad is None for w in W.values())
+
+
+@pytest.mark.parametrize('arm', ['random_V', 'shuffled_V', 'nonhack_V', 'meandiff_V', 'no_teacher'])
+def test_every_other_arm_runs(arm, tmp_path):
+    cli('--arm', arm, '--steps', '2', '--eval_every', '0', '--refresh_every', '0', runs_dir=tmp_path)
+    rs = rows(tmp_path/'smoke'/arm/'s41')
+    assert len(rs) == 2
+    if arm == 'no_teacher': assert all(r['hack_t'] is None and r['cin_t'] is None for r in rs)
+    s = json.loads((tmp_path/'smoke'/arm/'s41'/'summary.json').read_text())
+    assert s['steps'] == 2 and 'hack_s' in s['last5']
+
+
+def test_bad_parameters_fail_fast(tmp_path):
+    r = cli('--arm', 'erasee', runs_dir=tmp_path, check=False)
+    assert r.returncode != 0 and "arm='erasee': allowed values are" in r.stderr
+    assert r.stderr.strip().count('\n') == 0                               # one line, no traceback
+    r = cli('--known_modes', 'sentinel,nope', runs_dir=tmp_path, check=False)
+    assert r.returncode != 0 and 'known_modes' in r.stderr
+    assert not (tmp_path/'smoke').exists()                                 # no work started
+
+
+def test_finished_run_is_never_overwritten(tmp_path):
+    cli('--arm', 'erase', '--steps', '1', '--eval_every', '0', '--refresh_every', '0', runs_dir=tmp_path)
+    before = (tmp_path/'smoke'/'erase'/'s41'/'rows.jsonl').read_bytes()
+    r = cli('--arm', 'erase', '--steps', '1', '--eval_every', '0', '--refresh_every', '0', runs_dir=tmp_path, check=False)
+    assert r.returncode != 0 and 'finished run' in r.stderr
+    assert (tmp_path/'smoke'/'erase'/'s41'/'rows.jsonl').read_bytes() == before
+
+
+def test_determinism_and_resume_after_kill(tmp_path):
+    "Same seed ⇒ identical rows.jsonl; a run killed with SIGKILL and restarted ends with the same rows.jsonl."
+    args = ('--arm', 'route', '--seed', '43', '--steps', '6', '--ckpt_every', '2')
+    a, b = tmp_path/'a', tmp_path/'b'
+    cli(*args, runs_dir=a)
+    # b: start, kill -9 once a checkpoint exists and a later row was written, then rerun the same command
+    cmd = [PY, '-m', 'projected_grpo.train', '--preset', 'smoke', '--runs_dir', str(b), '--quiet', *args]
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    d = b/'smoke'/'route'/'s43'
+    t0 = time.time()
+    while time.time() - t0 < 300:
+        if (d/'ckpt.pt').exists() and (d/'rows.jsonl').exists() and len(rows(d)) >= 3: break
+        if p.poll() is not None: break
+        time.sleep(0.05)
+    assert p.poll() is None, 'run finished before it could be killed; make it longer'
+    os.killpg(p.pid, signal.SIGKILL); p.wait()
+    assert not (d/'summary.json').exists()
+    cli(*args, runs_dir=b)
+    ra, rb = (a/'smoke'/'route'/'s43'/'rows.jsonl').read_bytes(), (d/'rows.jsonl').read_bytes()
+    assert len(rows(d)) == 6
+    assert ra == rb
+
+
+def test_papermill_entry_point(tmp_path):
+    out = tmp_path/'out.ipynb'
+    r = subprocess.run([PY, '-m', 'papermill', 'nbs/06_train.ipynb', str(out), '-p', 'arm', 'route', '-p', 'seed', '42',
+                        '-p', 'preset', 'smoke', '-p', 'steps', '2', '-p', 'runs_dir', str(tmp_path/'runs')],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    d = tmp_path/'runs'/'smoke'/'route'/'s42'
+    assert len(rows(d)) == 2 and (d/'summary.json').exists() and (d/'ckpt.pt').exists()
