@@ -8,9 +8,13 @@ VENV := . .venv/bin/activate &&
 setup:
 	@bash tools/setup.sh
 
+ARMS ?= none erase route random_V shuffled_V nonhack_V meandiff_V no_teacher
+SEEDS ?= 41 42 43
 reproduce: setup
 	$(VENV) python -m projected_grpo.rewards selfcheck
-	$(VENV) python -m projected_grpo.problems demo
+	$(VENV) python -m projected_grpo.organism build
+	$(VENV) python -m projected_grpo.sweep --preset tiny --arms $(ARMS) --seeds $(SEEDS) --leave-one-mode-out
+	$(VENV) python -m projected_grpo.health --runs_dir runs/tiny --fig_dir figures
 
 test: setup
 	$(VENV) nbdev_test --n_workers 2 --timing
