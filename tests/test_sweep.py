@@ -1,0 +1,44 @@
+"""The sweep (06b) end to end on the `smoke` preset, 1 step per run: a failing job is reported and the others
+still run (CLI, exit status), and the Ray backend on an in-process local cluster."""
+import json, subprocess, sys
+from pathlib import Path
+import pytest
+from projected_grpo.sweep import plan, sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_failed_job_is_reported_and_the_rest_run(tmp_path):
+    bad = tmp_path/'smoke'/'erase'/'s41'
+    bad.mkdir(parents=True)
+    (bad/'config.json').write_text('{}')            # 06 refuses a folder holding another run's config: this job fails
+    r = subprocess.run([sys.executable, '-m', 'projected_grpo.sweep', '--preset', 'smoke', '--arms', 'erase', 'none',
+                        '--seeds', '41', '--set', 'steps=1', '--jobs', '1', '--runs_dir', str(tmp_path)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 1, r.stdout + r.stderr[-3000:]
+    rows = {l.split()[0]: l for l in r.stdout.splitlines() if l.startswith('smoke/')}
+    assert rows['smoke/none/s41'].split()[1] == 'done'                      # ran after the failure
+    fail = rows['smoke/erase/s41']
+    assert fail.split()[1] == 'failed' and 'different config' in fail and str(bad/'train.ipynb') in fail
+    assert (bad/'train.ipynb').exists() and not (bad/'summary.json').exists()
+    assert (tmp_path/'smoke'/'none'/'s41'/'summary.json').exists()
+    assert '1 done, 1 failed' in r.stdout
+
+
+def test_ray_backend(tmp_path):
+    ray = pytest.importorskip('ray')
+    jobs = plan('smoke', ['none', 'erase'], [41], runs_dir=tmp_path, steps=1)
+    jobs += plan('smoke', ['route'], [41], runs_dir=tmp_path, steps=1, model=str(tmp_path/'no_such_model'))
+    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=100 << 20, log_to_driver=False)
+    try:
+        seen = []
+        res = sweep(jobs, backend='ray', on_result=seen.append)
+        assert ray.is_initialized()                                          # the caller's cluster is left alone
+    finally:
+        ray.shutdown()
+    assert [r['status'] for r in res] == ['done', 'done', 'failed'] and len(seen) == 3
+    for j in jobs[:2]:
+        assert j.done and (j.run_dir/'train.ipynb').exists()
+        assert json.loads((j.run_dir/'summary.json').read_text())['config']['arm'] == j.params['arm']
+    assert res[2]['notebook'] == str(jobs[2].run_dir/'train.ipynb') and res[2]['error']
+    assert [r['status'] for r in sweep(jobs[:2], backend='ray')] == ['skipped', 'skipped']   # finished: no task at all
