@@ -289,7 +289,7 @@ def held_out_overlap(D_held: dict, V: dict) -> dict:
 def basis_overlap(V_new: dict, V_old: dict) -> float:
     "Mean `|⟨V_new_i, V_old_i⟩|` over rows live in both, over modules present in both (0 when none are)."
     vals = []
-    for n in V_new.keys() & V_old.keys():
+    for n in [n for n in V_new if n in V_old]:          # a list, not a set: the sum order must not depend on hashing
         a, b = V_new[n].double().cpu(), V_old[n].double().cpu()
         m = min(len(a), len(b))
         both = (a[:m].norm(dim=-1) > 0) & (b[:m].norm(dim=-1) > 0)
@@ -299,7 +299,7 @@ def basis_overlap(V_new: dict, V_old: dict) -> float:
 def subspace_overlap(V_new: dict, V_old: dict) -> float:
     "Mean over shared modules of `‖A Bᵀ‖²_F / min(k_A, k_B)` (live rows): 1 = same span, whatever the order and signs."
     vals = []
-    for n in V_new.keys() & V_old.keys():
+    for n in [n for n in V_new if n in V_old]:          # a list, not a set: the sum order must not depend on hashing
         a, b = [v.double().cpu()[v.norm(dim=-1) > 0] for v in (V_new[n], V_old[n])]
         if len(a) and len(b): vals.append(((a @ b.T)**2).sum().item() / min(len(a), len(b)))
     return sum(vals)/len(vals) if vals else 0.
