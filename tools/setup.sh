@@ -15,7 +15,7 @@ if [ ! -f "$stamp" ]; then
     elif ls /opt/wheels/torch-2.13.0+cpu-* >/dev/null 2>&1; then python -m pip install -q torch==2.13.0
     else python -m pip install -q torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu; fi
   fi
-  python -m pip install -q -e ".[dev]"
+  python -m pip install -q -e ".[dev,sweep]"
   python -m ipykernel install --sys-prefix --name python3 >/dev/null
   touch "$stamp"
 fi
