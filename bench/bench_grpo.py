@@ -289,13 +289,15 @@ def bench_spec(spec, name, a, lora=0):
     return out
 
 def generation_probe(run, reps=3):
-    "Our rollout generation as the loop runs it (one `sample` per prompt) vs one batched call for all prompts."
+    "Our rollout generation as the loop runs it (`sample`: one left-padded call for all prompts) vs one call per prompt."
     cfg, tok, model, W = run['cfg'], run['tok'], run['model'], run['W']
     batch = random.Random(0).sample(run['problems'], min(cfg.prompts, len(run['problems'])))
     pids = [tok(render_prompt(p, tokenizer=tok), add_special_tokens=False)['input_ids'] for p in batch]
     L = max(map(len, pids))
     def per_prompt():
-        for j, pid in enumerate(pids): sample(model, W, tok, pid, cfg.G, cfg.max_new, cfg.temperature, j)
+        for j, pid in enumerate(pids): sample(model, W, tok, [pid], cfg.G, cfg.max_new, cfg.temperature, j)
+    def loop():
+        sample(model, W, tok, pids, cfg.G, cfg.max_new, cfg.temperature, 0)
     def batched():                                                    # left-padded [P·G, L] in one generate call
         ids = torch.tensor([[tok.pad_token_id]*(L - len(p)) + p for p in pids for _ in range(cfg.G)])
         attn = (ids != tok.pad_token_id).long()
@@ -305,7 +307,8 @@ def generation_probe(run, reps=3):
     def merge_only():
         with merged(W): pass
     res = {}
-    for k, fn in (('per-prompt sample() ×P (the loop)', per_prompt), ('one batched generate of P·G rows', batched),
+    for k, fn in (('sample() as the loop calls it', loop), ('one sample() call per prompt', per_prompt),
+                  ('bare generate of P·G rows', batched),
                   ('merged() enter+exit alone', merge_only)):
         fn(); ts = []
         for _ in range(reps):
