@@ -2,9 +2,9 @@
 #   make reproduce   set up, run the main job on the CPU `tiny` preset, regenerate figures/
 #   make test        set up, run every test (nbdev_test + pytest)
 SHELL := /bin/bash
-VENV := . .venv/bin/activate &&
+VENV ?= . .venv/bin/activate &&
 
-.PHONY: setup reproduce test export readme
+.PHONY: setup reproduce experiment test export readme
 setup:
 	@bash tools/setup.sh
 
@@ -14,11 +14,17 @@ setup:
 ARMS ?= none erase route random_V shuffled_V nonhack_V meandiff_V
 SEEDS ?= 41 42 43
 LOMO ?= --leave-one-mode-out --lomo-arms erase --lomo-seeds 41
-reproduce: setup
+PRESET ?= tiny
+RUNS ?= runs
+FIGS ?= figures
+reproduce: setup experiment
+
+# the chain itself (tests/test_chain.py runs it on `smoke`, one seed, a few arms)
+experiment:
 	$(VENV) python -m projected_grpo.rewards selfcheck
-	$(VENV) python -m projected_grpo.organism build
-	$(VENV) python -m projected_grpo.sweep --preset tiny --arms $(ARMS) --seeds $(SEEDS) $(LOMO)
-	$(VENV) python -m projected_grpo.health --runs_dir runs/tiny --fig_dir figures
+	$(if $(filter tiny,$(PRESET)),$(VENV) python -m projected_grpo.organism build)
+	$(VENV) python -m projected_grpo.sweep --preset $(PRESET) --arms $(ARMS) --seeds $(SEEDS) $(LOMO) --runs_dir $(RUNS)
+	$(VENV) python -m projected_grpo.health --runs_dir $(RUNS)/$(PRESET) --fig_dir $(FIGS)
 
 test: setup
 	$(VENV) nbdev_test --n_workers 2 --timing
