@@ -1,11 +1,12 @@
 """The organism's calibration runs, one at a time (the machine's 2 cores are shared): vanilla GRPO (`arm none`) on the
-`tiny` preset for three seeds, then the same with the teacher pool off (`mix_ratio 0`), then the curves.
+`tiny` preset for three seeds (no teacher rows: the preset's mix_ratio is 0), then the same with 2 of 8 rows from
+the teacher pool (`mix_ratio 0.25`), then the curves.
 
-    python bench/organism_runs.py [--runs_dir runs/organism] [--seeds 41 42 43] [--set key=value ...] [--no_teacher_seeds 41]
+    python bench/organism_runs.py [--runs_dir runs/organism] [--seeds 41 42 43] [--set key=value ...] [--teacher_seeds 41]
 
 Every run is `python -m projected_grpo.train --preset tiny --arm none --seed S ...`; a finished run (summary.json) is
 skipped, so the script can be re-run after an interruption. Writes figures/organism_vanilla.{png,md} and
-figures/organism_no_teacher.{png,md}.
+figures/organism_teacher.{png,md} (bench output: not part of the README's main command).
 """
 import argparse, json, subprocess, sys, time
 from pathlib import Path
@@ -28,18 +29,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--runs_dir', default='runs/organism')
     ap.add_argument('--seeds', nargs='*', type=int, default=[41, 42, 43])
-    ap.add_argument('--no_teacher_seeds', nargs='*', type=int, default=[41])
+    ap.add_argument('--teacher_seeds', nargs='*', type=int, default=[41])
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help='extra Config values for every run')
     a = ap.parse_args()
     extra = [x for kv in a.set for x in ('--' + kv.split('=', 1)[0], kv.split('=', 1)[1])]
     van = [run(Path(a.runs_dir)/'vanilla', s, extra) for s in a.seeds]
-    nt = [run(Path(a.runs_dir)/'no_teacher', s, extra + ['--mix_ratio', '0']) for s in a.no_teacher_seeds]
+    nt = [run(Path(a.runs_dir)/'teacher', s, extra + ['--mix_ratio', '0.25']) for s in a.teacher_seeds]
     here = Path(__file__).parent
     subprocess.run([sys.executable, str(here/'organism_curves.py'), *map(str, van), '--out', 'figures/organism_vanilla.png',
                     '--md', 'figures/organism_vanilla.md'], check=True)
     if nt:
-        subprocess.run([sys.executable, str(here/'organism_curves.py'), *map(str, nt), '--out', 'figures/organism_no_teacher.png',
-                        '--md', 'figures/organism_no_teacher.md', '--title', 'vanilla GRPO, teacher pool off (mix_ratio 0)'],
+        subprocess.run([sys.executable, str(here/'organism_curves.py'), *map(str, nt), '--out', 'figures/organism_teacher.png',
+                        '--md', 'figures/organism_teacher.md', '--title', 'vanilla GRPO, 2 of 8 rows from the teacher pool'],
                        check=True)
 
 
