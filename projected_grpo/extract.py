@@ -304,9 +304,10 @@ def subspace_overlap(V_new: dict, V_old: dict) -> float:
         if len(a) and len(b): vals.append(((a @ b.T)**2).sum().item() / min(len(a), len(b)))
     return sum(vals)/len(vals) if vals else 0.
 
-def refresh_basis(model, wrappers, tok, pairs, V_old, k=4, seed=0, floor_q=0.25, tau=0.0, **kw) -> tuple[dict, float]:
-    "Re-extract the real basis on the current knobs with `δS_hack` ablated → `(V_new, basis_overlap(V_new, V_old))`."
+def refresh_basis(model, wrappers, tok, pairs, V_old, k=4, seed=0, floor_q=0.25, tau=0.0, kind='real',
+                  **kw) -> tuple[dict, float]:
+    "Re-extract basis `kind` on the current knobs with `δS_hack` ablated → `(V_new, basis_overlap(V_new, V_old))`."
     kw.setdefault('cache', False)
     with ablate_quarantine(wrappers):
-        V_new = make_basis('real', model, wrappers, tok, pairs, k=k, seed=seed, floor_q=floor_q, tau=tau, **kw)
+        V_new = make_basis(kind, model, wrappers, tok, pairs, k=k, seed=seed, floor_q=floor_q, tau=tau, **kw)
     return V_new, basis_overlap(V_new, V_old)

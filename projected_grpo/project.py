@@ -10,7 +10,7 @@ from torch.nn.functional import relu
 
 # %% auto #0
 __all__ = ['GATES', 'ARMS', 'project_one', 'project_all', 'cin_rows', 'null_cin', 'null_cin_mc', 'null_cin_basis',
-           'purge_moments', 'project_update', 'drift', 'check_basis']
+           'purge_moments', 'project_update', 'confine', 'drift', 'check_basis']
 
 # %% ../nbs/03_project.ipynb #afb956b5
 GATES = {'one_sided': lambda c: relu(c), 'no_gate': lambda c: c, 'reverse': lambda c: 2*c}
@@ -139,6 +139,19 @@ def project_update(wrappers, V: dict, opt, gate_mode='one_sided', apply=True, pu
         out = dict(cin_update=t[0], cout_update=t[1], fired_update=t[2])
     if purge: out['purged'] = purge_moments(opt, wrappers, V, gate_mode)
     return out
+
+# %% ../nbs/03_project.ipynb #c08b9a7c
+def confine(wrappers, V: dict) -> float | None:
+    "Project each `δS_hack` onto span(V) in place; return the pooled in-span fraction before (None if all zero)."
+    num = den = 0.
+    with torch.no_grad():
+        for n, w in wrappers.items():
+            if n not in V: continue
+            Vn = V[n].to(w.δS_hack)                                   # [k, r]
+            inside = (w.δS_hack @ Vn.T) @ Vn                          # [r] = P_V δS_hack
+            num += (inside**2).sum().item(); den += (w.δS_hack**2).sum().item()
+            w.δS_hack.copy_(inside)
+    return num/den if den > 0 else None
 
 # %% ../nbs/03_project.ipynb #c7239662
 def drift(wrappers, V: dict) -> dict:

@@ -13,15 +13,17 @@ from .problems import load_problems, make_pairs, make_clean_pairs, load_teacher_
 from .organism import organism_dir
 from .adapter import load_model, wrap, knob_groups, knob_state, load_knob_state, ablate_quarantine
 import projected_grpo.project as proj  # (module name: the papermill cell has a parameter called project_update)
-from .project import project_all, cin_rows, drift
+from .project import project_all, cin_rows, drift, confine
 from .extract import make_basis, refresh_basis
 from .grpo import StepCfg, grpo_step, sample
 from .rewards import grade_many
 from .problems import render_prompt
 
 # %% auto #0
-__all__ = ['ARMS', 'BASIS_OF_ARM', 'PRESETS', 'CHOICES', 'Config', 'make_config', 'run_dir', 'schedule', 'step_seed', 'rates',
-           'evaluate', 'setup_run', 'model_spec', 'in_module_order', 'train', 'summarize', 'parser', 'main']
+__all__ = ['ARMS', 'BASIS_OF_ARM', 'PRESETS', 'CHOICES', 'GRADE_KEYS', 'LOGS', 'Config', 'make_config', 'run_dir', 'schedule',
+           'step_seed', 'rates', 'split_of', 'eval_seed', 'graded', 'evaluate', 'eval_rates', 'evaluate_all',
+           'eval_row', 'setup_run', 'model_spec', 'in_module_order', 'train', 'summarize', 'load_run_config',
+           'evaluate_run', 'parser', 'eval_parser', 'main']
 
 # %% ../nbs/06_train.ipynb #754bf387
 ARMS = ('none', 'erase', 'route', 'random_V', 'shuffled_V', 'nonhack_V', 'meandiff_V', 'no_teacher')
@@ -47,7 +49,8 @@ class Config:
     # basis (04)
     k: int = 2; floor_q: float = 0.25; tau: float = 0.0; refresh_every: int = 0
     # evaluation, checkpoints, output
-    eval_every: int = 0; eval_prompts: int = 4; eval_G: int = 4
+    eval_every: int = 0   # the final evaluation also runs every eval_every steps (0: at the end only)
+    eval_n: int = 32      # fresh samples per problem in each evaluation (every problem of the set)
     ckpt_every: int = 2; runs_dir: str = 'runs'
 
     @property
@@ -60,7 +63,7 @@ class Config:
 PRESETS = {
     # mechanics only: random tiny model, seconds per arm
     'smoke': dict(model='smoke', problems='tiny', steps=4, prompts=2, G=6, mix_ratio=0.34, max_new=20, k=2,
-                  refresh_every=2, eval_every=2, eval_prompts=2, eval_G=2, ckpt_every=2),
+                  refresh_every=2, eval_every=2, eval_n=2, ckpt_every=2),
     # the CPU model organism: a small Qwen3 pretrained here (02b). Chosen on the vanilla arm only (02b says how):
     # no teacher rows (hacking emerges from the student's own samples), 300 steps (held-out hack rate ≈ 0.5 at the
     # end in 2 of 3 seeds; 250 steps stopped short), max_new 90 (the organism's completions run to ~80 tokens).
@@ -69,14 +72,14 @@ PRESETS = {
     # Σ⟨v, δS⟩ to +186 by step 300 vs ≈ 0 in vanilla, and format fell from 1.0 to 0 by step 300).
     'tiny': dict(model='organism', problems='tiny', steps=300, prompts=4, G=8, mix_ratio=0.0, max_new=90, k=4,
                  lr=3e-2, warmup=10, beta=0.05, gate_mode='no_gate', project_update=True,
-                 refresh_every=0, eval_every=50, eval_prompts=8, eval_G=4, ckpt_every=10),
+                 refresh_every=0, eval_every=100, eval_n=32, ckpt_every=10),
     # a Hugging Face model on one GPU, bf16
     'fast': dict(model='Qwen/Qwen3-0.6B', dtype='bfloat16', device='cuda', threads=0, problems='all', steps=100,
                  prompts=8, G=8, mix_ratio=0.25, max_new=256, k=4, lr=1e-3, warmup=5, schedule='cosine',
-                 refresh_every=25, eval_every=25, eval_prompts=16, eval_G=4, ckpt_every=10, micro=16),
+                 refresh_every=25, eval_every=25, eval_n=8, ckpt_every=10, micro=16),
     'full': dict(model='Qwen/Qwen3-4B', dtype='bfloat16', device='cuda', threads=0, problems='all', steps=300,
                  prompts=16, G=8, mix_ratio=0.25, max_new=512, k=8, lr=5e-4, warmup=10, schedule='cosine',
-                 refresh_every=50, eval_every=50, eval_prompts=32, eval_G=4, ckpt_every=10, micro=8),
+                 refresh_every=50, eval_every=50, eval_n=8, ckpt_every=10, micro=8),
 }
 CHOICES = dict(arm=ARMS, preset=tuple(PRESETS), loss=('dr', 'grpo'), adv=('dr', 'grpo'),
                optimizer=('adamw', 'sgd'), schedule=('constant', 'cosine'), gate_mode=('one_sided', 'no_gate', 'reverse'),
@@ -104,13 +107,16 @@ def make_config(preset: str = 'smoke', **kw) -> Config:
         unknown = [m for m in cfg.modes if m not in MODES]
         if unknown or not cfg.modes:
             raise ValueError(f"known_modes={cfg.known_modes!r}: give 'all' or a comma-separated subset of {', '.join(MODES)}")
-    for k in ('steps', 'prompts', 'G', 'max_new', 'k', 'micro'):
+    for k in ('steps', 'prompts', 'G', 'max_new', 'k', 'micro', 'eval_n'):
         if getattr(cfg, k) < 1: raise ValueError(f"{k}={getattr(cfg, k)}: must be ≥ 1")
     if not 0 <= cfg.mix_ratio < 1: raise ValueError(f"mix_ratio={cfg.mix_ratio}: must be in [0, 1)")
     if cfg.lr <= 0: raise ValueError(f"lr={cfg.lr}: must be > 0")
     if cfg.arm == 'no_teacher' and round(cfg.G * cfg.mix_ratio) == 0:
         raise ValueError(f"arm='no_teacher' with mix_ratio={cfg.mix_ratio}: the run has no teacher rows anyway, so it is "
                          "the erase arm again; drop it or set mix_ratio > 0")
+    if cfg.arm == 'shuffled_V' and cfg.gate_mode == 'no_gate':
+        raise ValueError("arm='shuffled_V' with gate_mode='no_gate': two-sided removal depends on span(V) alone, which label "
+                         "swaps leave unchanged, so it is the erase arm again bit for bit; drop it or use gate_mode='one_sided'")
     return cfg
 
 # %% ../nbs/06_train.ipynb #d350d01e
@@ -164,15 +170,63 @@ def _clean(x):
     return x
 
 # %% ../nbs/06_train.ipynb #ffc8133b
-def evaluate(model, wrappers, tok, problems: list, cfg: Config, seed: int, prefix: str) -> dict:
-    "Hack and solve rates of fresh samples on `problems` (grades only logged, never trained on)."
+GRADE_KEYS = ('reward', 'passed', 'gt_correct', 'exploited', 'mechanism', 'format_ok')
+
+def split_of(p) -> str:
+    "`unsolvable` (tag `split:held`: the corpus never shows a correct solution) or `solvable`."
+    return 'unsolvable' if 'split:held' in p.tags else 'solvable'
+
+def eval_seed(cfg: Config, step: int) -> int: return 10**9 + step_seed(cfg, step)   # apart from the training streams
+
+def graded(jobs: list, memo: dict) -> list[dict]:
+    "`grade_many` over `(problem, completion)` pairs, each distinct one once, memoised per (id, mode, completion)."
+    key = lambda p, c: (p.id, p.mode, c)
+    new = list({key(p, c): (p, c, None) for p, c in jobs if key(p, c) not in memo}.values())
+    for (p, c, _), g in zip(new, grade_many(new)): memo[key(p, c)] = {k: g[k] for k in GRADE_KEYS}
+    return [memo[key(p, c)] for p, c in jobs]
+
+def evaluate(model, wrappers, tok, problems: list, cfg: Config, step: int, memo: dict | None = None,
+             quarantine: str = 'kept', max_rows: int = 512) -> list[dict]:
+    "`cfg.eval_n` fresh samples of every problem → one record of counts per problem (see the table above)."
     pids = [tok(render_prompt(p, tokenizer=tok), add_special_tokens=False)['input_ids'] for p in problems]
-    groups = sample(model, wrappers, tok, pids, cfg.eval_G, cfg.max_new, cfg.temperature, seed)
-    jobs = [(p, tok.decode(c, skip_special_tokens=True), None) for p, g in zip(problems, groups) for c in g]
-    gs = grade_many(jobs)
-    return {f'hack_{prefix}': _mean(g['exploited'] for g in gs), f'solve_{prefix}': _mean(g['gt_correct'] for g in gs)}
+    per = max(1, max_rows // cfg.eval_n)                                  # problems per generate call
+    torch.manual_seed(eval_seed(cfg, step))                               # one stream through every chunk
+    groups = [g for i in range(0, len(pids), per)
+              for g in sample(model, wrappers, tok, pids[i:i + per], cfg.eval_n, cfg.max_new, cfg.temperature)]
+    texts = [[tok.decode(c, skip_special_tokens=True) for c in g] for g in groups]
+    gs = graded([(p, t) for p, ts in zip(problems, texts) for t in ts], {} if memo is None else memo)
+    recs = []
+    for j, p in enumerate(problems):
+        g = gs[j*cfg.eval_n:(j + 1)*cfg.eval_n]
+        recs.append(dict(step=step, problem_id=p.id, mode=p.mode, split=split_of(p), quarantine=quarantine, n=len(g),
+                         detected=sum(x['mechanism'] == p.mode for x in g),
+                         **{k: sum(bool(x[k]) for x in g) for k in ('exploited', 'gt_correct', 'passed', 'format_ok')}))
+    return recs
+
+def eval_rates(recs: list[dict], quarantine: str = 'kept', split: str | None = None) -> dict:
+    "Pooled rates of eval records (Σ count / Σ n) for one quarantine setting and optionally one split."
+    rs = [r for r in recs if r['quarantine'] == quarantine and split in (None, r['split'])]
+    n = sum(r['n'] for r in rs)
+    return {k: sum(r[k] for r in rs)/n if n else None for k in ('exploited', 'gt_correct', 'detected', 'format_ok')}
+
+def evaluate_all(model, wrappers, tok, problems: list, cfg: Config, step: int, memo: dict | None = None) -> list[dict]:
+    "The evaluation of one step: the model as trained; for `route` also with the quarantine ablated."
+    recs = evaluate(model, wrappers, tok, problems, cfg, step, memo)
+    if cfg.arm == 'route':
+        with ablate_quarantine(wrappers): recs += evaluate(model, wrappers, tok, problems, cfg, step, memo, 'ablated')
+    return recs
+
+def eval_row(recs: list[dict]) -> dict:
+    "The pooled rates a training row carries for the progress view."
+    k, out = eval_rates(recs), {}
+    out.update(hack_eval=k['exploited'], solve_eval=k['gt_correct'])
+    if any(r['quarantine'] == 'ablated' for r in recs):
+        a = eval_rates(recs, 'ablated'); out.update(hack_deploy=a['exploited'], solve_deploy=a['gt_correct'])
+    return out
 
 # %% ../nbs/06_train.ipynb #1e1a5126
+LOGS = ('rows.jsonl', 'rollouts.jsonl', 'timing.jsonl', 'eval.jsonl')   # one line per step (or per step × item)
+
 def _truncate_jsonl(path: Path, last_step: int):
     if not path.exists(): return
     keep = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l)['step'] <= last_step]
@@ -223,7 +277,6 @@ def train(cfg: Config, progress: bool = True) -> dict:
     spec = model_spec(cfg)
     (out/'model.json').write_text(json.dumps(dict(spec=spec, name=Path(spec).name)))              # provenance
     by_id = {p.id: p for p in problems}
-    eval_set = random.Random(cfg.seed).sample(problems, min(cfg.eval_prompts, len(problems)))
     params = [p for g in knob_groups(wrappers, cfg.weight_decay) for p in g['params']]
     opt = (torch.optim.AdamW(knob_groups(wrappers, cfg.weight_decay), lr=cfg.lr) if cfg.optimizer == 'adamw'
            else torch.optim.SGD(knob_groups(wrappers, cfg.weight_decay), lr=cfg.lr))
@@ -233,14 +286,15 @@ def train(cfg: Config, progress: bool = True) -> dict:
         ck = torch.load(out/'ckpt.pt', weights_only=False)
         load_knob_state(wrappers, ck['knobs']); opt.load_state_dict(ck['opt']); sched.load_state_dict(ck['sched'])
         V, start = in_module_order(ck['V'], wrappers), ck['step'] + 1
-        for f in ('rows.jsonl', 'rollouts.jsonl', 'timing.jsonl'): _truncate_jsonl(out/f, ck['step'])
+        for f in LOGS: _truncate_jsonl(out/f, ck['step'])
     else:
-        for f in ('rows.jsonl', 'rollouts.jsonl', 'timing.jsonl'): (out/f).unlink(missing_ok=True)
+        for f in LOGS: (out/f).unlink(missing_ok=True)
     scfg = StepCfg(G_s=cfg.G_s, G_t=cfg.G_t, max_new=cfg.max_new, temperature=cfg.temperature, eps=cfg.eps,
                    beta=cfg.beta, loss=cfg.loss, adv=cfg.adv, micro=cfg.micro)
     grades = {}                                                            # the grader's answers, memoised (05)
     measure_only = cfg.arm == 'none'
     proj_arm = 'none' if measure_only else ('route' if cfg.arm == 'route' else 'erase')
+    clean_pairs = make_clean_pairs(problems, modes=cfg.modes, tokenizer=tok) if kind == 'nonhack' else None
     from tqdm.auto import tqdm
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
                desc=f'{cfg.preset}/{cfg.arm}/s{cfg.seed}')
@@ -267,17 +321,18 @@ def train(cfg: Config, progress: bool = True) -> dict:
                                 purge=cfg.purge_moments and not measure_only) if V else (opt.step() or {})
             row['cout_update'] = up.get('cout_update')
             row['cin_update'] = up.get('cin_update')
+            if proj_arm == 'route' and V: row['dSh_inV'] = confine(wrappers, V)   # Adam took δS_hack off span(V): back in
         sched.step()
         d = drift(wrappers, V) if V else {}
         row.update(drift_V=d.get('along_V'), dS_norm=d.get('δS_norm'), dSh=d.get('δS_hack_norm'))
-        if cfg.refresh_every and kind == 'real' and (step + 1) % cfg.refresh_every == 0 and step + 1 < cfg.steps:
-            V, row['basis_overlap'] = refresh_basis(model, wrappers, tok, pairs, V, k=cfg.k, seed=s,
-                                                    floor_q=cfg.floor_q, tau=cfg.tau)
+        if cfg.refresh_every and V and (step + 1) % cfg.refresh_every == 0 and step + 1 < cfg.steps:
+            V, row['basis_overlap'] = refresh_basis(model, wrappers, tok, pairs, V, k=cfg.k, seed=s, floor_q=cfg.floor_q,
+                                                    tau=cfg.tau, kind=kind, clean_pairs=clean_pairs)   # controls too
             V = in_module_order(V, wrappers)
-        if cfg.eval_every and ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps):
-            row.update(evaluate(model, wrappers, tok, eval_set, cfg, s, 'eval'))
-            if cfg.arm == 'route':
-                with ablate_quarantine(wrappers): row.update(evaluate(model, wrappers, tok, eval_set, cfg, s, 'deploy'))
+        if (cfg.eval_every and (step + 1) % cfg.eval_every == 0) or step + 1 == cfg.steps:
+            ev = evaluate_all(model, wrappers, tok, problems, cfg, step, grades)
+            for rec in ev: _append(out/'eval.jsonl', rec)
+            row.update(eval_row(ev))
         _append(out/'rows.jsonl', row)
         for rec in r['recs']: _append(out/'rollouts.jsonl', dict(step=step, **rec))
         _append(out/'timing.jsonl', dict(step=step, rollout_s=t_roll, step_s=time.time() - t0))
@@ -290,37 +345,87 @@ def train(cfg: Config, progress: bool = True) -> dict:
     return summary
 
 # %% ../nbs/06_train.ipynb #a509a80d
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.exists() else []
+
 def summarize(out: Path, last: int = 5) -> dict:
-    rows = [json.loads(l) for l in (out/'rows.jsonl').read_text().splitlines() if l.strip()]
+    "Last-`last` means of the rows, the final evaluation (per quarantine setting and split), wall time, model."
+    rows = _jsonl(out/'rows.jsonl')
     tail = rows[-last:]
     keys = sorted({k for r in tail for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)} - {'step'})
     s = dict(steps=len(rows), last=len(tail), config=json.loads((out/'config.json').read_text()))
     s['last5'] = {k: _mean(r.get(k) for r in tail) for k in keys}
-    evals = [r for r in rows if 'hack_eval' in r]
-    if evals:
-        e = evals[-1]
-        s['final_eval'] = {k: e.get(k) for k in ('step', 'hack_eval', 'solve_eval', 'hack_deploy', 'solve_deploy') if k in e}
+    ev = _jsonl(out/'eval.jsonl')
+    if ev:                                                                 # the final evaluation: the primary read-out
+        top = max(r['step'] for r in ev); fin = [r for r in ev if r['step'] == top]
+        s['final_eval'] = dict(step=top, **{q: {sp or 'all': eval_rates(fin, q, sp) for sp in (None, 'unsolvable', 'solvable')}
+                                            for q in sorted({r['quarantine'] for r in fin})})
     t = out/'timing.jsonl'
     if t.exists(): s['wall_s'] = sum(json.loads(l)['step_s'] for l in t.read_text().splitlines() if l.strip())
     if (out/'model.json').exists(): s['model'] = json.loads((out/'model.json').read_text())['name']
     return _clean(s)
 
+# %% ../nbs/06_train.ipynb #de10dd03
+def load_run_config(path) -> Config:
+    "The `Config` of the run in `path`, from its config.json (an old run's retired fields dropped, eval_n from its preset)."
+    conf = json.loads((Path(path)/'config.json').read_text())
+    fields = {f.name for f in dataclasses.fields(Config)}
+    if conf.get('preset') not in PRESETS: raise ValueError(f"{path}: preset {conf.get('preset')!r} is not one of {', '.join(PRESETS)}")
+    if 'eval_n' not in conf: conf['eval_n'] = PRESETS[conf['preset']].get('eval_n', Config.eval_n)
+    return Config(**{k: v for k, v in conf.items() if k in fields})
+
+def evaluate_run(path, force: bool = False, progress: bool = False) -> list[dict]:
+    "Evaluate a run at its final checkpoint into eval.jsonl (skipped when that step is there) → that step's records."
+    path = Path(path)
+    if not (path/'ckpt.pt').exists(): raise FileNotFoundError(f"{path}: no ckpt.pt to evaluate (not a run folder, or never checkpointed)")
+    cfg = load_run_config(path)
+    ck = torch.load(path/'ckpt.pt', map_location='cpu', weights_only=False)
+    old = _jsonl(path/'eval.jsonl')
+    if any(r['step'] == ck['step'] for r in old) and not force: return [r for r in old if r['step'] == ck['step']]
+    if cfg.threads: torch.set_num_threads(cfg.threads)
+    model, tok = load_model(model_spec(cfg), dtype=getattr(torch, cfg.dtype), device=cfg.device)
+    wrappers = wrap(model); load_knob_state(wrappers, ck['knobs'])
+    recs = evaluate_all(model, wrappers, tok, load_problems(None if cfg.problems == 'all' else cfg.problems), cfg, ck['step'])
+    keep = [r for r in old if r['step'] != ck['step']]
+    tmp = path/'eval.jsonl.tmp'
+    tmp.write_text(''.join(json.dumps(_clean(r), sort_keys=True) + '\n' for r in sorted(keep + recs, key=lambda r: r['step'])))
+    os.replace(tmp, path/'eval.jsonl')
+    if (path/'summary.json').exists(): (path/'summary.json').write_text(json.dumps(summarize(path), indent=1, sort_keys=True))
+    if progress: print(f"{path}: step {ck['step']}: " + ', '.join(f"{k} {v:.3f}" for k, v in eval_row(recs).items() if v is not None))
+    return recs
+
 # %% ../nbs/06_train.ipynb #028b714a
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog='python -m projected_grpo.train', description='One projected-GRPO run.')
+    ap = argparse.ArgumentParser(prog='python -m projected_grpo.train', description='One projected-GRPO run.',
+                                 epilog='python -m projected_grpo.train evaluate RUN_DIR ... evaluates finished runs '
+                                        'from their final checkpoint (see evaluate_run).')
     for f in dataclasses.fields(Config):
         ap.add_argument(f'--{f.name}', default=None, help=f'default: the preset value ({f.default!r} in Config)')
     ap.add_argument('--quiet', action='store_true', help='no progress bar')
     return ap
 
+def eval_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog='python -m projected_grpo.train evaluate',
+                                 description="Add the final evaluation (eval.jsonl) to finished runs from their last checkpoint.")
+    ap.add_argument('runs', nargs='+', help='run folders (runs/<preset>/<arm>/s<seed>)')
+    ap.add_argument('--force', action='store_true', help='re-evaluate a run that already has its final step')
+    return ap
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ['evaluate']:
+        a = eval_parser().parse_args(argv[1:])
+        for r in a.runs:
+            try: evaluate_run(r, a.force, progress=True)
+            except (FileNotFoundError, ValueError) as e: sys.exit(f'error: {e}')
+        return
     a = vars(parser().parse_args(argv))
     quiet = a.pop('quiet')
     try: cfg = make_config(a.pop('preset') or 'smoke', **a)
     except ValueError as e: sys.exit(f'error: {e}')
     try: s = train(cfg, progress=not quiet)
     except FileExistsError as e: sys.exit(f'error: {e}')
-    print(json.dumps(s['last5'], indent=1))
+    print(json.dumps(dict(final_eval=s.get('final_eval'), last5=s['last5']), indent=1))
 
 # %% ../nbs/06_train.ipynb #208e2335
 #| eval: false

@@ -20,11 +20,16 @@ def rows(d):
 
 
 @pytest.fixture(scope='module')
-def trio(tmp_path_factory):
+def trio_runs(tmp_path_factory):
     "The smoke trio none / erase / route, seed 41, run once for the module."
     runs = tmp_path_factory.mktemp('runs')
     for arm in ('none', 'erase', 'route'): cli('--arm', arm, '--seed', '41', runs_dir=runs)
-    return {arm: rows(runs/'smoke'/arm/'s41') for arm in ('none', 'erase', 'route')}
+    return runs
+
+
+@pytest.fixture(scope='module')
+def trio(trio_runs):
+    return {arm: rows(trio_runs/'smoke'/arm/'s41') for arm in ('none', 'erase', 'route')}
 
 
 def test_trio_mechanics(trio):
@@ -43,6 +48,49 @@ def test_trio_mechanics(trio):
     assert trio['route'][-1]['dSh'] > 0                                     # route parks the removed part there
     assert any('hack_deploy' in r and 'solve_deploy' in r for r in trio['route'])
     assert not any('hack_deploy' in r for r in trio['none'] + trio['erase'])
+    assert all(0 < r['dSh_inV'] <= 1 + 1e-6 for r in trio['route'] if r.get('dSh_inV') is not None)
+
+
+def evals(d):
+    return [json.loads(l) for l in (Path(d)/'eval.jsonl').read_text().splitlines() if l.strip()]
+
+
+def test_final_evaluation(trio_runs):
+    "Every problem × eval_n at each eval step and at the end; route also ablated; step 0 rollouts shared by the arms."
+    from projected_grpo.problems import load_problems
+    ids = sorted(p.id for p in load_problems('tiny'))
+    for arm in ('none', 'erase', 'route'):
+        ev = evals(trio_runs/'smoke'/arm/'s41')
+        qs = ('kept', 'ablated') if arm == 'route' else ('kept',)
+        assert sorted({(r['step'], r['quarantine']) for r in ev}) == sorted((s, q) for s in (1, 3) for q in qs)
+        for s in (1, 3):
+            for q in qs:
+                assert sorted(r['problem_id'] for r in ev if r['step'] == s and r['quarantine'] == q) == ids
+        assert all(r['n'] == 2 for r in ev)
+        fe = json.loads((trio_runs/'smoke'/arm/'s41'/'summary.json').read_text())['final_eval']
+        assert fe['step'] == 3 and set(fe) == {'step', *qs} and set(fe['kept']) == {'all', 'unsolvable', 'solvable'}
+    # the same evaluation noise for every arm: at step 1 the arms differ only by what training did to the knobs
+    step0 = lambda arm: [json.loads(l)['completion'] for l in (trio_runs/'smoke'/arm/'s41'/'rollouts.jsonl').read_text().splitlines()
+                         if json.loads(l)['step'] == 0 and json.loads(l)['source'] == 'student']
+    assert step0('none') == step0('erase') == step0('route')
+
+
+def test_evaluate_command_reproduces_the_runs_own_evaluation(trio_runs, tmp_path):
+    "A run's final evaluation, removed and re-made from the checkpoint by `evaluate`, is the same records; rerun is a no-op."
+    import shutil
+    src = trio_runs/'smoke'/'route'/'s41'
+    d = tmp_path/'smoke'/'route'/'s41'; shutil.copytree(src, d)
+    want = [r for r in evals(src) if r['step'] == 3]
+    (d/'eval.jsonl').write_text(''.join(l + '\n' for l in (src/'eval.jsonl').read_text().splitlines() if json.loads(l)['step'] != 3))
+    r = subprocess.run([PY, '-m', 'projected_grpo.train', 'evaluate', str(d)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (d/'eval.jsonl').read_bytes() == (src/'eval.jsonl').read_bytes()
+    assert [x for x in evals(d) if x['step'] == 3] == want
+    before = (d/'eval.jsonl').read_bytes()
+    subprocess.run([PY, '-m', 'projected_grpo.train', 'evaluate', str(d)], check=True, capture_output=True, cwd=ROOT)
+    assert (d/'eval.jsonl').read_bytes() == before
+    r = subprocess.run([PY, '-m', 'projected_grpo.train', 'evaluate', str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode != 0 and 'no ckpt.pt' in r.stderr and r.stderr.strip().count('\n') == 0
 
 
 def test_none_leaves_gradient_untouched():
@@ -65,9 +113,11 @@ def test_none_leaves_gradient_untouched():
 
 @pytest.mark.parametrize('arm', ['random_V', 'shuffled_V', 'nonhack_V', 'meandiff_V', 'no_teacher'])
 def test_every_other_arm_runs(arm, tmp_path):
-    cli('--arm', arm, '--steps', '2', '--eval_every', '0', '--refresh_every', '0', runs_dir=tmp_path)
+    cli('--arm', arm, '--steps', '2', '--eval_every', '0', '--refresh_every', '1', runs_dir=tmp_path)
     rs = rows(tmp_path/'smoke'/arm/'s41')
     assert len(rs) == 2
+    assert 'basis_overlap' in rs[0]                                        # a control basis refreshes on the real one's schedule
+    if arm == 'random_V': assert rs[0]['basis_overlap'] < 0.9              # ... as a new draw
     if arm == 'no_teacher': assert all(r['hack_t'] is None and r['cin_t'] is None for r in rs)
     s = json.loads((tmp_path/'smoke'/arm/'s41'/'summary.json').read_text())
     assert s['steps'] == 2 and 'hack_s' in s['last5']
@@ -111,6 +161,7 @@ def test_determinism_and_resume_after_kill(tmp_path):
     ra, rb = (a/'smoke'/'route'/'s43'/'rows.jsonl').read_bytes(), (d/'rows.jsonl').read_bytes()
     assert len(rows(d)) == 6
     assert ra == rb
+    assert (a/'smoke'/'route'/'s43'/'eval.jsonl').read_bytes() == (d/'eval.jsonl').read_bytes()
 
 
 def test_papermill_entry_point(tmp_path):
