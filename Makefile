@@ -12,7 +12,7 @@ setup:
 # two-sided (gate_mode no_gate), where `shuffled_V` (same span as the real V) is `erase` again too (06 refuses both there).
 # Leave-one-mode-out: the erase arm with each mode held out of V, on one seed (each run costs ~7 min of one core);
 # its baselines are the all-modes vanilla and random_V runs, which on tiny do not depend on known_modes' teacher pool.
-ARMS ?= none erase route random_V nonhack_V meandiff_V
+ARMS ?= none erase random_V route nonhack_V
 SEEDS ?= 41 42 43
 LOMO ?= --leave-one-mode-out --lomo-arms erase --lomo-seeds 41
 PRESET ?= tiny

@@ -6,8 +6,8 @@ from pathlib import Path
 from projected_grpo.rewards import MODES
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTPUTS = ['controls_table.md', 'drift.png', 'dynamics.png', 'health.md', 'heldout.png', 'heldout_table.md',
-           'main_table.md', 'overlap.png', 'results.json', 'route.png', 'runs.md']
+OUTPUTS = ['controls_table.md', 'drift.png', 'dynamics.png', 'headline.md', 'health.md', 'heldout.png', 'heldout_table.md',
+           'main_table.md', 'matched.png', 'overlap.png', 'results.json', 'route.png', 'runs.md']
 
 
 def test_make_experiment_smoke(tmp_path):
