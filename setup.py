@@ -14,7 +14,7 @@ setup(
     author=c['author'], license='Apache-2.0', python_requires='>=' + c['min_python'],
     packages=find_packages(include=[c['lib_path'], c['lib_path'] + '.*']),
     include_package_data=True, package_data={c['lib_path']: ['data/*', 'data/**/*']},
-    install_requires=req, extras_require={'dev': dev, 'bench': ['trl'], 'sweep': ['ray']},
+    install_requires=req, extras_require={'dev': dev, 'bench': ['trl'], 'sweep': ['ray'], 'track': ['tensorboard', 'trackio', 'wandb']},
     entry_points={'console_scripts': scripts, 'nbdev': [f"{c['lib_path']}={c['lib_path']}._modidx:d"]},
     zip_safe=False,
 )

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_train.ipynb #8e820828
 from __future__ import annotations
-import argparse, dataclasses, hashlib, json, math, os, random, sys, time
+import argparse, dataclasses, hashlib, importlib.util, json, math, os, random, sys, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
@@ -23,7 +23,7 @@ from .problems import render_prompt
 __all__ = ['ARMS', 'BASIS_OF_ARM', 'PRESETS', 'CHOICES', 'GRADE_KEYS', 'LOGS', 'Config', 'make_config', 'run_dir', 'schedule',
            'step_seed', 'rates', 'split_of', 'eval_seed', 'graded', 'evaluate', 'eval_rates', 'evaluate_all',
            'eval_row', 'setup_run', 'model_spec', 'in_module_order', 'train', 'summarize', 'load_run_config',
-           'evaluate_run', 'parser', 'eval_parser', 'main']
+           'evaluate_run', 'Tracker', 'parser', 'eval_parser', 'main']
 
 # %% ../nbs/06_train.ipynb #754bf387
 ARMS = ('none', 'erase', 'route', 'random_V', 'shuffled_V', 'nonhack_V', 'meandiff_V', 'no_teacher')
@@ -52,6 +52,7 @@ class Config:
     eval_every: int = 0   # the final evaluation also runs every eval_every steps (0: at the end only)
     eval_n: int = 32      # fresh samples per problem in each evaluation (every problem of the set)
     ckpt_every: int = 2; runs_dir: str = 'runs'
+    report_to: str = 'none'   # 'none' | 'tensorboard' | 'trackio' | 'wandb': mirror the rows to a tracker (TRL's names)
 
     @property
     def G_t(self) -> int: return 0 if self.arm == 'no_teacher' else round(self.G * self.mix_ratio)
@@ -83,7 +84,8 @@ PRESETS = {
 }
 CHOICES = dict(arm=ARMS, preset=tuple(PRESETS), loss=('dr', 'grpo'), adv=('dr', 'grpo'),
                optimizer=('adamw', 'sgd'), schedule=('constant', 'cosine'), gate_mode=('one_sided', 'no_gate', 'reverse'),
-               dtype=('float32', 'bfloat16', 'float16'), problems=('all', 'tiny', 'easy', 'hard'))
+               dtype=('float32', 'bfloat16', 'float16'), problems=('all', 'tiny', 'easy', 'hard'),
+               report_to=('none', 'tensorboard', 'trackio', 'wandb'))
 
 def make_config(preset: str = 'smoke', **kw) -> Config:
     "The preset's values with `kw` on top, every value checked (one-line error naming the parameter)."
@@ -114,6 +116,9 @@ def make_config(preset: str = 'smoke', **kw) -> Config:
     if cfg.arm == 'no_teacher' and round(cfg.G * cfg.mix_ratio) == 0:
         raise ValueError(f"arm='no_teacher' with mix_ratio={cfg.mix_ratio}: the run has no teacher rows anyway, so it is "
                          "the erase arm again; drop it or set mix_ratio > 0")
+    need = {'tensorboard': 'tensorboard', 'trackio': 'trackio', 'wandb': 'wandb'}.get(cfg.report_to)
+    if need and importlib.util.find_spec(need) is None:
+        raise ValueError(f"report_to={cfg.report_to!r} needs the {need} package: pip install {need} (or pip install -e '.[track]')")
     if cfg.arm == 'shuffled_V' and cfg.gate_mode == 'no_gate':
         raise ValueError("arm='shuffled_V' with gate_mode='no_gate': two-sided removal depends on span(V) alone, which label "
                          "swaps leave unchanged, so it is the erase arm again bit for bit; drop it or use gate_mode='one_sided'")
@@ -295,6 +300,7 @@ def train(cfg: Config, progress: bool = True) -> dict:
     measure_only = cfg.arm == 'none'
     proj_arm = 'none' if measure_only else ('route' if cfg.arm == 'route' else 'erase')
     clean_pairs = make_clean_pairs(problems, modes=cfg.modes, tokenizer=tok) if kind == 'nonhack' else None
+    trk = Tracker(cfg, out) if cfg.report_to != 'none' else None       # a mirror of rows.jsonl, never the record
     from tqdm.auto import tqdm
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
                desc=f'{cfg.preset}/{cfg.arm}/s{cfg.seed}')
@@ -334,6 +340,7 @@ def train(cfg: Config, progress: bool = True) -> dict:
             for rec in ev: _append(out/'eval.jsonl', rec)
             row.update(eval_row(ev))
         _append(out/'rows.jsonl', row)
+        if trk: trk.log(row, step)
         for rec in r['recs']: _append(out/'rollouts.jsonl', dict(step=step, **rec))
         _append(out/'timing.jsonl', dict(step=step, rollout_s=t_roll, step_s=time.time() - t0))
         bar.set_postfix(hack=f"{row['hack_s']:.2f}", solve=f"{row['gt_s']:.2f}")
@@ -342,6 +349,7 @@ def train(cfg: Config, progress: bool = True) -> dict:
                                            sched=sched.state_dict(), V=V))
     summary = summarize(out)
     (out/'summary.json').write_text(json.dumps(summary, indent=1, sort_keys=True))
+    if trk: trk.close(summary)
     return summary
 
 # %% ../nbs/06_train.ipynb #a509a80d
@@ -393,6 +401,44 @@ def evaluate_run(path, force: bool = False, progress: bool = False) -> list[dict
     if (path/'summary.json').exists(): (path/'summary.json').write_text(json.dumps(summarize(path), indent=1, sort_keys=True))
     if progress: print(f"{path}: step {ck['step']}: " + ', '.join(f"{k} {v:.3f}" for k, v in eval_row(recs).items() if v is not None))
     return recs
+
+# %% ../nbs/06_train.ipynb #1baf1ec8
+def _scalars(row: dict, prefix: str = '') -> dict:
+    "The finite numbers of a row (bools and the step left out), as floats, names prefixed."
+    return {prefix + k: float(v) for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+            and k != 'step' and math.isfinite(v)}
+
+class Tracker:
+    "Mirrors a run's rows and final evaluation to TensorBoard, trackio or W&B (`cfg.report_to`)."
+    def __init__(self, cfg: Config, out: Path):
+        self.kind, name, conf = cfg.report_to, '/'.join(run_dir(cfg).parts[-3:]), asdict(cfg)
+        if self.kind == 'tensorboard':
+            from torch.utils.tensorboard import SummaryWriter
+            self.w = SummaryWriter(log_dir=str(out/'tensorboard'))
+            self.w.add_text('config', json.dumps(conf, sort_keys=True)); self.w.add_text('run', name)
+        elif self.kind == 'trackio':
+            import trackio
+            self.w = trackio; trackio.init(project='projected_grpo', name=name, config=conf)
+        elif self.kind == 'wandb':
+            import wandb
+            self.w = wandb.init(project='projected_grpo', name=name, config=conf, dir=str(out))
+        else: raise ValueError(f"report_to={self.kind!r}: use one of {', '.join(CHOICES['report_to'])}")
+
+    def log(self, row: dict, step: int):
+        xs = _scalars(row)
+        if self.kind == 'tensorboard':
+            for k, v in xs.items(): self.w.add_scalar(k, v, step)
+        else: self.w.log(xs, step=step)
+
+    def close(self, summary: dict):
+        fe = summary.get('final_eval') or {}
+        xs = {f'final/{q}/{sp}/{k}': v for q, by in fe.items() if isinstance(by, dict)
+              for sp, r in by.items() for k, v in r.items() if v is not None}
+        if self.kind == 'tensorboard':
+            for k, v in xs.items(): self.w.add_scalar(k, v, fe.get('step', 0))
+            self.w.close()
+        else:
+            self.w.log(xs, step=fe.get('step', 0)); self.w.finish()
 
 # %% ../nbs/06_train.ipynb #028b714a
 def parser() -> argparse.ArgumentParser:

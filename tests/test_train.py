@@ -172,3 +172,15 @@ def test_papermill_entry_point(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     d = tmp_path/'runs'/'smoke'/'route'/'s42'
     assert len(rows(d)) == 2 and (d/'summary.json').exists() and (d/'ckpt.pt').exists()
+
+
+def test_tensorboard_mirror(tmp_path):
+    "report_to=tensorboard: the event file, read back with TensorBoard's own reader, holds every row and the final evaluation."
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    cli('--arm', 'erase', '--steps', '2', '--eval_every', '0', '--report_to', 'tensorboard', runs_dir=tmp_path)
+    d = tmp_path/'smoke'/'erase'/'s41'
+    ea = EventAccumulator(str(d/'tensorboard')); ea.Reload()
+    tags = ea.Tags()['scalars']
+    assert [e.step for e in ea.Scalars('loss')] == [0, 1]
+    assert [e.value for e in ea.Scalars('loss')] == pytest.approx([r['loss'] for r in rows(d)])
+    assert 'hack_eval' in tags and 'final/kept/unsolvable/exploited' in tags
