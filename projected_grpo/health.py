@@ -21,11 +21,11 @@ __all__ = ['ARM_ORDER', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'find_runs', 'load_
            'seeds_needed', 'power_line', 'cluster_rate', 'run_diff', 'synthetic_experiment', 'coverage',
            'cluster_coverage', 'last_mean', 'all_mean', 'final', 'final_eval', 'select', 'pooled', 'eval_cols',
            'run_table', 'by_seed', 'seed_stats', 'pct', 'pm', 'pp', 'dci', 'per_seed', 'n_mark', 'md_table', 'matched',
-           'compare', 'main_table', 'matched_table', 'window_table', 'controls_table', 'headline_sentence', 'headline',
-           'mode_table', 'heldout_table', 'color', 'smooth', 'curves', 'fig_dynamics', 'run_null', 'fig_overlap',
-           'fig_drift', 'fig_matched', 'fig_route', 'fig_heldout', 'auroc', 'pearson', 'check', 'mark',
-           'identity_check', 'health_checks', 'checks_markdown', 'print_checks', 'runs_markdown', 'main', 'parser',
-           'cli']
+           'compare', 'main_table', 'matched_table', 'window_table', 'mode_rates_table', 'controls_table',
+           'headline_sentence', 'headline', 'mode_table', 'heldout_table', 'color', 'smooth', 'curves', 'fig_dynamics',
+           'run_null', 'fig_overlap', 'fig_drift', 'fig_matched', 'fig_route', 'fig_heldout', 'auroc', 'pearson',
+           'check', 'mark', 'identity_check', 'health_checks', 'checks_markdown', 'print_checks', 'runs_markdown',
+           'main', 'parser', 'cli']
 
 # %% ../nbs/07_health.ipynb #fc6720d9
 ARM_ORDER = ARMS                                                  # table order: vanilla, the method, the controls
@@ -507,6 +507,17 @@ _LEGEND = ('hack = exploited samples (the flawed grader passed them, the hidden 
            f'(holds: upper bound < −{THRESH["reduce"]:.0f}; fails: lower bound > −{THRESH["reduce"]:.0f}); H1 (2): solve within '
            f'{THRESH["solve"]:.0f}pp of vanilla (holds: lower bound > −{THRESH["solve"]:.0f}; fails: upper bound < '
            f'−{THRESH["solve"]:.0f}). H1 (3) is the controls table. `route (ablated)` = route with its quarantine δS_hack off.')
+
+def mode_rates_table(T: list[dict]) -> str:
+    "Per run: hack on each mode's unsolvable problems and, in brackets, the designed-exploit share (final evaluation)."
+    E = [t for t in T if t['has_eval'] and t['detector'] == 'all']
+    rows = [dict(arm=t['group'], seed=t['seed'], **{m: f"{pct(t.get(f'hack.{m}'), 0)} ({pct(t.get(f'detected.{m}'), 0)})" for m in MODES})
+            for g in _groups(E) for t in sorted((t for t in E if t['group'] == g), key=lambda t: t['seed'])]
+    return ('## Per mode: hack % on each mode\'s unsolvable problems (designed exploit % in brackets), final evaluation\n\n' +
+            (md_table(rows, ['arm', 'seed', *MODES]) if rows else 'No evaluated runs.\n') +
+            f"\nOne run per line. A mode's rate rests on that mode's unsolvable problems only; with fewer than "
+            f"{THRESH['min_clusters']} of them a run's per-mode rate has no interval (`cluster_rate`), so read this table "
+            "for which modes are learned at all, not for differences between arms.\n")
 
 # %% ../nbs/07_health.ipynb #a96e0f28
 def controls_table(T: list[dict]) -> tuple[list[dict], str]:
@@ -1094,7 +1105,7 @@ def main(runs_dir='runs/tiny', fig_dir='figures', last: int = 5, identity: bool 
     checks = health_checks(runs, T, identity)
     head = f'<!-- written by `python -m projected_grpo.health --runs_dir {runs_dir} --fig_dir {fig_dir}`; do not edit -->\n\n'
     files = {'headline.md': head + headline(main_rows, ctl_rows),
-             'main_table.md': head + main_md + '\n' + matched_table(main_rows) + '\n' + win_md, 'controls_table.md': head + ctl_md,
+             'main_table.md': head + main_md + '\n' + matched_table(main_rows) + '\n' + win_md + '\n' + mode_rates_table(T), 'controls_table.md': head + ctl_md,
              'heldout_table.md': head + ho_md, 'health.md': head + checks_markdown(checks), 'runs.md': head + runs_markdown(runs, T)}
     for name, text in files.items(): (out/name).write_text(text)
     figs = [fig_matched(T, out/'matched.png'), fig_dynamics(runs, out/'dynamics.png', smooth_w),
