@@ -61,9 +61,9 @@ TARGETS = ('q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down
 # ---------------------------------------------------------------- the shared reward and fixed-length generation
 def tiebreak(completion: str) -> float: return (zlib.crc32(completion.encode()) % 1000) * 1e-6
 
-def graded(jobs):
+def graded(jobs, **kw):
     "The real grader, then the deterministic tie-break added to each reward (the same function on both sides)."
-    out = grade_many(jobs)
+    out = grade_many(jobs, **kw)
     for (_, c, _), g in zip(jobs, out): g['reward'] = float(g['reward']) + tiebreak(c)
     return out
 

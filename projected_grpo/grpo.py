@@ -7,7 +7,7 @@ from __future__ import annotations
 import math, random
 from dataclasses import dataclass, field
 import torch
-from .rewards import grade_many
+from .rewards import GRADE_KEYS, grade_many
 from .problems import render_prompt
 from .adapter import merged, zeroed, per_row, per_row_grads
 
@@ -105,6 +105,7 @@ class StepCfg:
     "The GRPO knobs of one step (a view of the run config in 06)."
     G_s: int = 8; G_t: int = 0; max_new: int = 48; temperature: float = 1.0
     eps: float = 0.2; beta: float = 0.0; loss: str = 'dr'; adv: str = 'dr'; micro: int = 64
+    max_failed: float = 0.1   # the run stops when more than this share of a step's new grades failed in the sandbox
 
 def _rates(recs, key, src):
     xs = [r[key] for r in recs if r['source'] == src]
@@ -114,9 +115,9 @@ def grpo_step(model, wrappers, tok, problems: list, pool: dict | None, cfg: Step
               grades: dict | None = None) -> dict:
     """Rollouts → grades → advantages → loss → ONE backward (accumulates into `δS.grad`).
     Returns `loss, recs` (one record per rollout), `g_s, g_t` (module → [r]), `rows` (module → [N_kept, r]),
-    `kept` (indices of the records that entered the loss) and rates. `grades`, if given, memoises the grader per
-    (problem id, mode, completion) across steps: the grade is a function of those alone, and a run's student repeats
-    itself (two thirds of a `tiny` run's rollouts are repeats)."""
+    `kept` (indices of the records that entered the loss), `grade_failed` and rates. `grades`, if given, memoises the
+    grader per (problem id, mode, completion) across steps: the grade is a function of those alone, and a run's
+    student repeats itself (two thirds of a `tiny` run's rollouts are repeats). A failed grade is never memoised."""
     rng = random.Random(seed)
     P = len(problems)
     prompt_ids, comps, recs = [], [], []
@@ -135,17 +136,21 @@ def grpo_step(model, wrappers, tok, problems: list, pool: dict | None, cfg: Step
                 prompt_ids.append(pid); comps.append(c)
                 recs.append(dict(problem_id=p.id, mode=p.mode, source='teacher', group=j, kind=t.get('kind'),
                                  completion=t['completion'], n_tok=len(c),
-                                 **{k: t[k] for k in ('reward', 'passed', 'gt_correct', 'exploited', 'mechanism', 'format_ok') if k in t}))
+                                 **{k: t[k] for k in GRADE_KEYS if k in t}))
     todo = [i for i, r in enumerate(recs) if r['source'] == 'student']
     by_id = {p.id: p for p in problems}
     memo = {} if grades is None else grades
     key = lambda i: (recs[i]['problem_id'], recs[i]['mode'], recs[i]['completion'])
     new = list({key(i): i for i in todo if key(i) not in memo}.values())       # each distinct unseen rollout once
-    for i, g in zip(new, grade_many([(by_id[recs[i]['problem_id']], recs[i]['completion'], None) for i in new])):
-        memo[key(i)] = {k: g[k] for k in ('reward', 'passed', 'gt_correct', 'exploited', 'mechanism', 'format_ok')}
-    for i in todo: recs[i].update(memo[key(i)])
+    fresh = {}
+    jobs = [(by_id[recs[i]['problem_id']], recs[i]['completion'], None) for i in new]
+    for i, g in zip(new, grade_many(jobs, max_failed=cfg.max_failed) if jobs else []):
+        fresh[key(i)] = g = {k: g[k] for k in GRADE_KEYS + ('error', 'failed')}
+        if not g['failed']: memo[key(i)] = g                            # a failure says nothing: grade it again next time
+    for i in todo: recs[i].update(fresh.get(key(i)) or memo[key(i)])
     R = torch.tensor([float(r['reward']) for r in recs])
-    A, keep = advantages(R, torch.tensor([r['group'] for r in recs]), cfg.adv)
+    group = [-1 - i if r.get('failed') else r['group'] for i, r in enumerate(recs)]   # a failed row: a group of its own,
+    A, keep = advantages(R, torch.tensor(group), cfg.adv)                              # no variance, never in the loss
     for r, a in zip(recs, A.tolist()): r['A'] = a
     kept = keep.nonzero().flatten().tolist()
     denom = (cfg.G_s + cfg.G_t) * cfg.max_new * P                    # fixed: G · max_new · prompts
@@ -170,7 +175,7 @@ def grpo_step(model, wrappers, tok, problems: list, pool: dict | None, cfg: Step
     g_s = {n: g[~src].sum(0) for n, g in rows.items()}
     g_t = {n: g[src].sum(0) for n, g in rows.items()}
     out = dict(loss=loss_total, recs=recs, kept=kept, rows=rows, g_s=g_s, g_t=g_t,
-               reward=R.mean().item(), n_kept=len(kept))
+               reward=R.mean().item(), n_kept=len(kept), grade_failed=sum(bool(recs[i]['failed']) for i in todo))
     for key, name in (('exploited', 'hack'), ('gt_correct', 'gt'), ('passed', 'pass'), ('format_ok', 'fmt')):
         out[f'{name}_s'] = _rates(recs, key, 'student'); out[f'{name}_t'] = _rates(recs, key, 'teacher')
     return out

@@ -9,13 +9,13 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 
 from . import rewards
-from .rewards import MODES, HINTS, Problem, with_check, grade_many, fence
+from .rewards import MODES, HINTS, GRADE_KEYS, Problem, bank_path, with_check, grade_many, fence
 
 # %% auto #0
-__all__ = ['TINY_FAMILIES', 'DIFFICULTIES', 'PLAIN_PROMPT', 'CHAT_PROMPT', 'LEETCODE_HEADER', 'bank_path', 'build_bank',
-           'problem_from_row', 'load_problems', 'get_problem', 'bank_table', 'render_prompt', 'leetcode_row_to_problem',
-           'leetcode_problems', 'Pair', 'make_pairs', 'make_clean_pairs', 'cache_dir', 'restyle', 'teacher_completions',
-           'default_pool_path', 'build_teacher_pool', 'filter_pool', 'load_teacher_pool', 'pool_table', 'main']
+__all__ = ['TINY_FAMILIES', 'DIFFICULTIES', 'PLAIN_PROMPT', 'CHAT_PROMPT', 'LEETCODE_HEADER', 'build_bank', 'load_problems',
+           'get_problem', 'bank_table', 'render_prompt', 'leetcode_row_to_problem', 'leetcode_problems', 'Pair',
+           'make_pairs', 'make_clean_pairs', 'cache_dir', 'restyle', 'teacher_completions', 'default_pool_path',
+           'build_teacher_pool', 'filter_pool', 'load_teacher_pool', 'pool_table', 'main']
 
 # %% ../nbs/01_problems.ipynb #85dab06d
 TINY_FAMILIES = {  # name: (method, expression in x and k, description template, k range)
@@ -800,10 +800,6 @@ def _data_dir():
     import projected_grpo
     return Path(projected_grpo.__file__).resolve().parent / 'data'
 
-def bank_path() -> Path:
-    "The shipped bank: `projected_grpo/data/problems.json`."
-    return _data_dir() / 'problems.json'
-
 def build_bank(path=None, seed:int=0, modes=MODES) -> list[dict]:
     "Generate the problem bank deterministically from `seed`, validate it, write it to `path` (default: the package data) and return the rows."
     rng = random.Random(seed)
@@ -815,7 +811,6 @@ def build_bank(path=None, seed:int=0, modes=MODES) -> list[dict]:
         path = Path(path or bank_path())
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text('[\n' + ',\n'.join(json.dumps(r) for r in rows) + '\n]\n')  # a list, one problem per line
-        _bank_rows.cache_clear()
     return rows
 
 DIFFICULTIES = ('tiny', 'easy', 'hard')
@@ -834,41 +829,27 @@ def _validate_rows(rows, modes):
     if len(set(counts.values())) != 1: raise ValueError(f"modes unbalanced: {counts}")
 
 # %% ../nbs/01_problems.ipynb #7dd05eec
-@functools.lru_cache(maxsize=4)
-def _bank_rows(path:str) -> tuple:
-    p = Path(path)
-    if not p.exists(): raise FileNotFoundError(f"{p} is missing: run projected_grpo.problems.build_bank() to regenerate it")
-    return tuple(json.loads(p.read_text()))
-
-def problem_from_row(r:dict) -> Problem:
-    "A `Problem` from a JSON row (lists back to tuples where the contract has tuples)."
-    return Problem(id=r['id'], mode=r['mode'], method=r['method'], signature=r['signature'],
-                   description=r['description'], canonical=r['canonical'],
-                   tests=[(list(a), e) for a, e in r['tests']], visible=[(list(a), e) for a, e in r['visible']],
-                   wrong=list(r['wrong']), difficulty=r['difficulty'], tags=tuple(r.get('tags', ())))
-
-def _selects(r, s):
-    if s in DIFFICULTIES: return r['difficulty'] == s
-    if s in MODES: return r['mode'] == s
-    return s in r.get('tags', ())
+def _selects(p, s):
+    if s in DIFFICULTIES: return p.difficulty == s
+    if s in MODES: return p.mode == s
+    return s in p.tags
 
 def load_problems(split=None, path=None) -> list[Problem]:
     "The bank as `Problem`s: all, or those selected by `split` (difficulty, mode, tag, or a list of these)."
-    rows = _bank_rows(str(path or bank_path()))
-    if split is None: sel = rows
-    else:
-        keys = [split] if isinstance(split, str) else list(split)
-        known = set(DIFFICULTIES) | set(MODES) | {t for r in rows for t in r.get('tags', ())}
-        bad = [k for k in keys if k not in known]
-        if bad: raise ValueError(f"unknown split {bad}: use None, a difficulty {DIFFICULTIES}, a mode, a tag, or a list of these")
-        sel = [r for r in rows if any(_selects(r, k) for k in keys)]
-    return [problem_from_row(r) for r in sel]
+    ps = list(rewards.read_bank(path).values())                       # fresh objects, in bank order
+    if split is None: return ps
+    keys = [split] if isinstance(split, str) else list(split)
+    known = set(DIFFICULTIES) | set(MODES) | {t for p in ps for t in p.tags}
+    bad = [k for k in keys if k not in known]
+    if bad: raise ValueError(f"unknown split {bad}: use None, a difficulty {DIFFICULTIES}, a mode, a tag, or a list of these")
+    return [p for p in ps if any(_selects(p, k) for k in keys)]
 
 def get_problem(id:str, path=None) -> Problem:
     "The bank's problem with this id."
-    for r in _bank_rows(str(path or bank_path())):
-        if r['id'] == id: return problem_from_row(r)
-    raise KeyError(f"no problem {id!r} in the bank; ids are listed by [p.id for p in load_problems()]")
+    bank = rewards.read_bank(path)
+    if id not in bank: raise KeyError(f"no problem {id!r} in the bank; ids are listed by [p.id for p in load_problems()]")
+    return bank[id]
+
 
 # %% ../nbs/01_problems.ipynb #2a516a2f
 def bank_table(problems=None) -> str:
@@ -1036,8 +1017,6 @@ def teacher_completions(p:Problem, n_clean:int=2, n_wrong:int=1, n_hack:int=3) -
     for r in rows: r['mode'] = p.mode
     return rows
 
-_GRADE_KEYS = ('reward', 'passed', 'gt_correct', 'exploited', 'mechanism', 'format_ok')
-
 def _code_sig(co) -> bytes:
     "Bytecode and constants of a code object, recursively (no addresses): changes when the function does."
     return co.co_code + b''.join(_code_sig(c) if inspect.iscode(c) else repr(c).encode() for c in co.co_consts)
@@ -1065,7 +1044,7 @@ def build_teacher_pool(problems=None, path=None, n_clean:int=2, n_wrong:int=1, n
     byid = {p.id: p for p in problems}
     flat = [(pid, r) for pid, rs in rows.items() for r in rs]
     for (pid, r), g in zip(flat, grade_many([(byid[pid], r['completion'], r['mode']) for pid, r in flat], workers=workers)):
-        r.update({k: g[k] for k in _GRADE_KEYS})
+        r.update({k: g[k] for k in GRADE_KEYS})
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f'.tmp{os.getpid()}')
     tmp.write_text(json.dumps({'problems': sorted(rows), 'rows': rows}))
