@@ -8,7 +8,7 @@ import ast, collections, copy, functools, hashlib, inspect, itertools, json, os,
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
-from . import rewards
+from . import rewards, sandbox
 from .rewards import MODES, HINTS, GRADE_KEYS, Problem, bank_path, with_check, grade_many, fence
 
 # %% auto #0
@@ -1024,7 +1024,7 @@ def _code_sig(co) -> bytes:
 def _pool_key(problems, params) -> str:
     h = hashlib.sha1()
     h.update(json.dumps([asdict(p) for p in problems], sort_keys=True, default=list).encode())
-    h.update(Path(rewards.__file__).read_bytes())
+    for m in (rewards, sandbox): h.update(Path(m.__file__).read_bytes())
     for f in (restyle, teacher_completions, fence): h.update(_code_sig(f.__code__))
     h.update(json.dumps(params, sort_keys=True).encode())
     return h.hexdigest()[:12]
