@@ -17,9 +17,9 @@ from .project import check_basis, cin_rows, null_cin_basis
 
 # %% auto #0
 __all__ = ['NORMS', 'KINDS', 'encode', 'pad_rows', 'token_grads', 'completion_grads', 'pair_diffs', 'orient', 'live_counts',
-           'basis_from_diffs', 'split_pairs', 'filter_modes', 'random_basis', 'label_flips', 'meandiff_basis',
-           'model_key', 'knob_key', 'tok_key', 'pairs_key', 'basis_key', 'make_basis', 'extract_basis', 'control_basis',
-           'held_out_overlap', 'basis_overlap', 'subspace_overlap', 'refresh_basis']
+           'basis_from_diffs', 'split_pairs', 'random_basis', 'label_flips', 'meandiff_basis', 'model_key', 'knob_key',
+           'tok_key', 'pairs_key', 'basis_key', 'make_basis', 'held_out_overlap', 'basis_overlap', 'subspace_overlap',
+           'refresh_basis']
 
 # %% ../nbs/04_extract.ipynb #337aec20
 def encode(tok, prompt: str, completion: str, eos: bool = True) -> tuple[list[int], int]:
@@ -139,13 +139,6 @@ def split_pairs(pairs, held: float = 0.25, seed: int = 0) -> tuple[list, list]:
     if not out or len(out) == len(ids): raise ValueError(f"held={held} of {len(ids)} problems leaves one side empty")
     return [p for p in pairs if p.problem_id not in out], [p for p in pairs if p.problem_id in out]
 
-def filter_modes(pairs, modes) -> list:
-    "The pairs whose `mode` is in `modes` (the weak detector knows only some hacks)."
-    modes = {modes} if isinstance(modes, str) else set(modes)
-    out = [p for p in pairs if p.mode in modes]
-    if not out: raise ValueError(f"no pair has a mode in {sorted(modes)}; the pairs have {sorted({p.mode for p in pairs})}")
-    return out
-
 # %% ../nbs/04_extract.ipynb #68fef546
 KINDS = ('real', 'random', 'shuffled', 'nonhack', 'meandiff')
 
@@ -260,15 +253,6 @@ def make_basis(kind, model, wrappers, tok, pairs, clean_pairs=None, k=4, seed=0,
             return V, dict(inf, kind=kind)
         return V, dict(kind=kind, live=live_counts(V))
     return _cached(path(kind), control, _dev(wrappers), info)
-
-def extract_basis(model, wrappers, tok, pairs, k=4, **kw) -> dict:
-    "The real hack basis: `make_basis('real', ...)`."
-    return make_basis('real', model, wrappers, tok, pairs, k=k, **kw)
-
-def control_basis(kind, model, wrappers, tok, pairs, k=4, **kw) -> dict:
-    "A control basis (`random`, `shuffled`, `nonhack`, `meandiff`) matched to the real one: `make_basis(kind, ...)`."
-    if kind == 'real': raise ValueError("control_basis is for the controls; use extract_basis for the real basis")
-    return make_basis(kind, model, wrappers, tok, pairs, k=k, **kw)
 
 # %% ../nbs/04_extract.ipynb #0ec72686
 def held_out_overlap(D_held: dict, V: dict) -> dict:
