@@ -9,47 +9,15 @@ from dataclasses import dataclass, field
 import torch
 from .rewards import GRADE_KEYS, grade_many
 from .problems import render_prompt
-from .adapter import merged, zeroed, per_row, per_row_grads
+from .adapter import zeroed, per_row, per_row_grads, pad_rows, sample
 
 # %% auto #0
-__all__ = ['encode_completion', 'rows_from', 'sample', 'advantages', 'token_logps', 'grpo_loss', 'StepCfg', 'grpo_step']
+__all__ = ['encode_completion', 'advantages', 'token_logps', 'grpo_loss', 'StepCfg', 'grpo_step']
 
 # %% ../nbs/05_grpo.ipynb #1a0b744d
 def encode_completion(tok, text: str) -> list[int]:
     "Token ids of a completion text on its own (no special tokens), followed by EOS."
     return tok(text, add_special_tokens=False)['input_ids'] + [tok.eos_token_id]
-
-def rows_from(tok, prompt_ids: list[list[int]], completions: list[list[int]]) -> dict:
-    "Right-padded `[prompt | completion]` rows with `attn` and the completion-only loss `mask` (all `[N, T]`)."
-    assert len(prompt_ids) == len(completions), (len(prompt_ids), len(completions))
-    T = max(len(p) + len(c) for p, c in zip(prompt_ids, completions))
-    N, pad = len(completions), tok.pad_token_id
-    ids = torch.full((N, T), pad, dtype=torch.long)
-    attn, mask = torch.zeros(N, T, dtype=torch.long), torch.zeros(N, T, dtype=torch.long)
-    for i, (p, c) in enumerate(zip(prompt_ids, completions)):
-        ids[i, :len(p) + len(c)] = torch.tensor(p + c)
-        attn[i, :len(p) + len(c)] = 1
-        mask[i, len(p):len(p) + len(c)] = 1
-    return dict(ids=ids, attn=attn, mask=mask)
-
-# %% ../nbs/05_grpo.ipynb #13c27f7d
-@torch.no_grad()
-def sample(model, wrappers, tok, prompts: list[list[int]], G: int, max_new: int, temperature: float = 1.0,
-           generator_seed: int | None = None) -> list[list[list[int]]]:
-    "`G` sampled completions per prompt (token ids, ending in EOS unless cut at `max_new`): `[P][G][len]`."
-    if generator_seed is not None: torch.manual_seed(generator_seed)
-    L = max(len(p) for p in prompts)
-    rows = [p for p in prompts for _ in range(G)]
-    x = torch.tensor([[tok.pad_token_id] * (L - len(p)) + p for p in rows], device=model.device)   # [P·G, L]
-    attn = torch.tensor([[0] * (L - len(p)) + [1] * len(p) for p in rows], device=model.device)
-    with merged(wrappers):
-        out = model.generate(input_ids=x, attention_mask=attn, do_sample=True, temperature=temperature,
-                             top_k=0, top_p=1.0, max_new_tokens=max_new,
-                             eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-    comps = []
-    for row in out[:, L:].tolist():
-        comps.append(row[:row.index(tok.eos_token_id) + 1] if tok.eos_token_id in row else row)
-    return [comps[i*G:(i+1)*G] for i in range(len(prompts))]
 
 # %% ../nbs/05_grpo.ipynb #583be8bc
 def advantages(R: torch.Tensor, group: torch.Tensor, kind: str = 'dr') -> tuple[torch.Tensor, torch.Tensor]:
@@ -159,7 +127,7 @@ def grpo_step(model, wrappers, tok, problems: list, pool: dict | None, cfg: Step
         with per_row(wrappers):
             for s in range(0, len(kept), cfg.micro):
                 idx = kept[s:s + cfg.micro]
-                b = rows_from(tok, [prompt_ids[i] for i in idx], [comps[i] for i in idx])
+                b = pad_rows([prompt_ids[i] for i in idx], [comps[i] for i in idx], tok.pad_token_id)
                 ids, attn, mask = (b[k].to(model.device) for k in ('ids', 'attn', 'mask'))
                 logp = token_logps(model, ids, attn, mask[:, 1:])
                 ref = None

@@ -9,13 +9,14 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 
 from . import rewards, sandbox
+from .sandbox import cache_root
 from .rewards import MODES, HINTS, GRADE_KEYS, Problem, bank_path, with_check, grade_many, fence
 
 # %% auto #0
 __all__ = ['TINY_FAMILIES', 'DIFFICULTIES', 'PLAIN_PROMPT', 'CHAT_PROMPT', 'problem_specs', 'build_bank', 'load_problems',
-           'get_problem', 'bank_table', 'render_prompt', 'Pair', 'make_pairs', 'make_clean_pairs', 'cache_dir',
-           'restyle', 'teacher_completions', 'default_pool_path', 'build_teacher_pool', 'filter_pool',
-           'load_teacher_pool', 'pool_table', 'main']
+           'get_problem', 'bank_table', 'render_prompt', 'Pair', 'make_pairs', 'make_clean_pairs', 'restyle',
+           'teacher_completions', 'default_pool_path', 'build_teacher_pool', 'filter_pool', 'load_teacher_pool',
+           'pool_table', 'main']
 
 # %% ../nbs/01_problems.ipynb #85dab06d
 TINY_FAMILIES = {  # name: (method, expression in x and k, description template, k range)
@@ -281,10 +282,6 @@ def make_clean_pairs(problems=None, modes=None, variants=((0, 1), (1, 2), (2, 0)
     return out
 
 # %% ../nbs/01_problems.ipynb #d739d073
-def cache_dir() -> Path:
-    "`$PROJECTED_GRPO_CACHE`, default `~/.cache/projected_grpo`."
-    return Path(os.environ.get('PROJECTED_GRPO_CACHE', '~/.cache/projected_grpo')).expanduser()
-
 def restyle(code:str, i:int) -> str:
     "Surface variant `i` of a solution with the same behaviour: the method's final `return EXPR` as is (i%3==0), or via `ans`/`res`."
     name = (None, 'ans', 'res')[i % 3]
@@ -325,7 +322,7 @@ def default_pool_path(problems=None, n_clean:int=2, n_wrong:int=1, n_hack:int=3)
     "Where the pool of these problems and row counts is cached."
     problems = load_problems() if problems is None else problems
     key = _pool_key(problems, dict(n_clean=n_clean, n_wrong=n_wrong, n_hack=n_hack))
-    return cache_dir() / f"teacher_pool-{key}.json"
+    return cache_root() / f"teacher_pool-{key}.json"
 
 def build_teacher_pool(problems=None, path=None, n_clean:int=2, n_wrong:int=1, n_hack:int=3,
                        workers:int|None=None) -> dict[str, list[dict]]:
