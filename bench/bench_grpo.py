@@ -124,7 +124,7 @@ def our_run(cfg):
                 V=V, params=params, opt=opt, sched=sched, scfg=scfg, log=log, wall=[], cpu=[], parts=[], n_kept=[])
 
 def our_step(run, step):
-    "One iteration of train()'s loop (DESIGN §8 order), timed whole and by phase."
+    "One iteration of train()'s loop (in its order), timed whole and by phase."
     cfg, W, V, opt = run['cfg'], run['W'], run['V'], run['opt']
     measure_only = cfg.arm == 'none'
     clock = Clock()

@@ -1,4 +1,4 @@
-"""The two command-line contracts of projected_grpo.rewards (DESIGN §10):
+"""The two command-line contracts of projected_grpo.rewards (README, "Contracts other tools rely on"):
 `python -m projected_grpo.rewards selfcheck` and `python -m projected_grpo.rewards grade FILE.jsonl`."""
 import json, os, subprocess, sys
 
