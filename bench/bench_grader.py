@@ -12,6 +12,7 @@ import argparse, json, os, random, statistics, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # run from a checkout
 import projected_grpo.rewards as R
+import projected_grpo.sandbox as S
 
 
 def floor(n=30):
@@ -61,14 +62,14 @@ def main():
     jobs = make_mix(problems, a.n)
 
     # per-execution latency as the caller sees it (request out -> verdict back)
-    exec_secs, real = [], R.sandbox_run
+    exec_secs, real = [], S.sandbox_run
     def timed(req, workers=None):
         t = time.perf_counter(); r = real(req, workers); exec_secs.append(time.perf_counter() - t); return r
-    R.sandbox_run = timed
+    S.sandbox_run = timed
 
     R.grade_many([j for _, j in jobs[:2 * a.workers]], workers=a.workers, timeout=a.timeout)   # start the workers
     exec_secs.clear()
-    pids = [w.p.pid for w in R._pool().all]
+    pids = [w.p.pid for w in S._pool().all]
     def cpu():   # seconds of CPU used by this process, its reaped children, and the sandbox workers with their trees
         tck = os.sysconf('SC_CLK_TCK'); r = os.times()
         tot = r.user + r.system + r.children_user + r.children_system
@@ -80,7 +81,7 @@ def main():
     G = R.grade_many([j for _, j in jobs], workers=a.workers, timeout=a.timeout)
     wall, cpu_used = time.perf_counter() - t, cpu() - c0
     load = os.getloadavg()[0]
-    R.sandbox_run = real
+    S.sandbox_run = real
     fl = floor()
 
     secs = [g['secs'] for g in G]
@@ -88,7 +89,7 @@ def main():
     by = {}
     for (k, _), g in zip(jobs, G): by.setdefault(k, []).append(g)
     print(f"machine: {os.cpu_count()} cores, workers={a.workers}, problems={len(problems)} ({'bank' if a.bank else 'examples'}), layers: "
-          + ','.join(k for k, v in R.sandbox_layers()['layers'].items() if v))
+          + ','.join(k for k, v in S.sandbox_layers()['layers'].items() if v))
     print(f"mix: " + ', '.join(f"{k} {len(v)}" for k, v in by.items()))
     for k, v in by.items():
         s = [g['secs'] for g in v]

@@ -61,9 +61,9 @@ TARGETS = ('q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down
 # ---------------------------------------------------------------- the shared reward and fixed-length generation
 def tiebreak(completion: str) -> float: return (zlib.crc32(completion.encode()) % 1000) * 1e-6
 
-def graded(jobs):
+def graded(jobs, **kw):
     "The real grader, then the deterministic tie-break added to each reward (the same function on both sides)."
-    out = grade_many(jobs)
+    out = grade_many(jobs, **kw)
     for (_, c, _), g in zip(jobs, out): g['reward'] = float(g['reward']) + tiebreak(c)
     return out
 
@@ -124,7 +124,7 @@ def our_run(cfg):
                 V=V, params=params, opt=opt, sched=sched, scfg=scfg, log=log, wall=[], cpu=[], parts=[], n_kept=[])
 
 def our_step(run, step):
-    "One iteration of train()'s loop (DESIGN §8 order), timed whole and by phase."
+    "One iteration of train()'s loop (in its order), timed whole and by phase."
     cfg, W, V, opt = run['cfg'], run['W'], run['V'], run['opt']
     measure_only = cfg.arm == 'none'
     clock = Clock()

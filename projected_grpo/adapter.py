@@ -13,16 +13,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
+from .sandbox import cache_root
+
 # %% auto #0
-__all__ = ['LOCAL', 'SPECIALS', 'TARGETS', 'cache_root', 'bank_corpus', 'train_tokenizer', 'local_dir', 'load_model',
-           'weight_key', 'svd_cached', 'SVDLinear', 'wrap', 'zeroed', 'ablate_quarantine', 'merged', 'per_row',
+__all__ = ['LOCAL', 'SPECIALS', 'TARGETS', 'bank_corpus', 'train_tokenizer', 'digest', 'local_dir', 'load_model', 'weight_key',
+           'svd_cached', 'SVDLinear', 'wrap', 'zeroed', 'ablate_quarantine', 'merged', 'pad_rows', 'sample', 'per_row',
            'per_row_grads', 'knob_groups', 'knob_state', 'load_knob_state']
 
 # %% ../nbs/02_adapter.ipynb #bcdfb0f7
-def cache_root() -> Path:
-    "Where models, tokenizers and SVDs are cached: `$PROJECTED_GRPO_CACHE` or `~/.cache/projected_grpo`."
-    return Path(os.environ.get('PROJECTED_GRPO_CACHE', '~/.cache/projected_grpo')).expanduser()
-
 LOCAL = {  # Qwen3Config values of the local specs; a dict spec is laid over 'smoke'
     'smoke': dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                   num_attention_heads=4, num_key_value_heads=2, head_dim=16),
@@ -60,14 +58,18 @@ def train_tokenizer(corpus: list[str], vocab_size: int = 1024):
                                    padding_side='left')  # left: batched generation appends on the right
 
 # %% ../nbs/02_adapter.ipynb #07c78bde
-def _sha(obj) -> str: return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+def digest(*parts) -> str:
+    "SHA-256 (hex) of `parts` in order: bytes as they are, anything else as sorted-key JSON. Every cache key's hash."
+    h = hashlib.sha256()
+    for p in parts: h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, default=str).encode())
+    return h.hexdigest()
 
 def local_dir(spec: str|dict, seed: int = 0, corpus: list[str]|None = None, vocab_size: int = 1024) -> Path:
     "Build (once) the local model `spec` and return the cache directory holding its weights and tokenizer."
     from transformers import Qwen3Config, Qwen3ForCausalLM
     name, over = (spec, LOCAL[spec]) if isinstance(spec, str) else ('custom', {**LOCAL['smoke'], **spec})
     corpus = bank_corpus() if corpus is None else list(corpus)
-    key = _sha(dict(config=over, seed=seed, vocab_size=vocab_size, corpus=_sha(corpus), fmt=1))[:16]
+    key = digest(dict(config=over, seed=seed, vocab_size=vocab_size, corpus=digest(corpus), fmt=1))[:16]
     out = cache_root()/'models'/f'{name}-s{seed}-{key}'
     if (out/'config.json').exists(): return out                   # built before: load, never rebuild
     tok = train_tokenizer(corpus, vocab_size)
@@ -210,6 +212,38 @@ def merged(wrappers: dict[str, SVDLinear]):
                 w = wrappers[n]
                 w.base.weight.copy_(W); w.merged = False
                 if w.slot: setattr(*w.slot, w)
+
+# %% ../nbs/02_adapter.ipynb #36409f00
+def pad_rows(prompts: list[list[int]], completions: list[list[int]], pad_id: int) -> dict:
+    "Right-padded `[prompt | completion]` rows: `ids`, `attn` `[N, T]` and the completion-token `mask` `[N, T]` (bool)."
+    if len(prompts) != len(completions): raise ValueError(f"{len(prompts)} prompts but {len(completions)} completions")
+    T = max(len(p) + len(c) for p, c in zip(prompts, completions))
+    ids = torch.full((len(prompts), T), pad_id, dtype=torch.long)
+    attn, mask = torch.zeros(len(prompts), T, dtype=torch.long), torch.zeros(len(prompts), T, dtype=torch.bool)
+    for i, (p, c) in enumerate(zip(prompts, completions)):
+        ids[i, :len(p) + len(c)] = torch.tensor(p + c)
+        attn[i, :len(p) + len(c)] = 1
+        mask[i, len(p):len(p) + len(c)] = True
+    return dict(ids=ids, attn=attn, mask=mask)
+
+# %% ../nbs/02_adapter.ipynb #f6d4ab6b
+@torch.no_grad()
+def sample(model, wrappers, tok, prompts: list[list[int]], G: int, max_new: int, temperature: float = 1.0,
+           generator_seed: int | None = None) -> list[list[list[int]]]:
+    "`G` sampled completions per prompt (token ids, ending in EOS unless cut at `max_new`): `[P][G][len]`."
+    if generator_seed is not None: torch.manual_seed(generator_seed)
+    L = max(len(p) for p in prompts)
+    rows = [p for p in prompts for _ in range(G)]
+    x = torch.tensor([[tok.pad_token_id] * (L - len(p)) + p for p in rows], device=model.device)   # [P·G, L]
+    attn = torch.tensor([[0] * (L - len(p)) + [1] * len(p) for p in rows], device=model.device)
+    with merged(wrappers):
+        out = model.generate(input_ids=x, attention_mask=attn, do_sample=True, temperature=temperature,
+                             top_k=0, top_p=1.0, max_new_tokens=max_new,
+                             eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    comps = []
+    for row in out[:, L:].tolist():
+        comps.append(row[:row.index(tok.eos_token_id) + 1] if tok.eos_token_id in row else row)
+    return [comps[i*G:(i+1)*G] for i in range(len(prompts))]
 
 # %% ../nbs/02_adapter.ipynb #eff13f84
 @contextmanager

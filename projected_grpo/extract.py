@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_extract.ipynb #2eebae6f
 from __future__ import annotations
-import hashlib, json, math, os, random
+import json, math, os, random
 from pathlib import Path
 
 import torch
@@ -12,14 +12,15 @@ import torch.nn.functional as F
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from .adapter import cache_root, per_row, per_row_grads, ablate_quarantine
+from .sandbox import cache_root
+from .adapter import digest, pad_rows, per_row, per_row_grads, ablate_quarantine
 from .project import check_basis, cin_rows, null_cin_basis
 
 # %% auto #0
-__all__ = ['NORMS', 'KINDS', 'encode', 'pad_rows', 'token_grads', 'completion_grads', 'pair_diffs', 'orient', 'live_counts',
-           'basis_from_diffs', 'split_pairs', 'filter_modes', 'random_basis', 'label_flips', 'meandiff_basis',
-           'model_key', 'knob_key', 'tok_key', 'pairs_key', 'basis_key', 'make_basis', 'extract_basis', 'control_basis',
-           'held_out_overlap', 'basis_overlap', 'subspace_overlap', 'refresh_basis']
+__all__ = ['NORMS', 'KINDS', 'encode', 'token_grads', 'completion_grads', 'pair_diffs', 'orient', 'live_counts',
+           'basis_from_diffs', 'split_pairs', 'random_basis', 'label_flips', 'meandiff_basis', 'model_key', 'knob_key',
+           'tok_key', 'pairs_key', 'basis_key', 'make_basis', 'held_out_overlap', 'basis_overlap', 'subspace_overlap',
+           'refresh_basis']
 
 # %% ../nbs/04_extract.ipynb #337aec20
 def encode(tok, prompt: str, completion: str, eos: bool = True) -> tuple[list[int], int]:
@@ -29,18 +30,6 @@ def encode(tok, prompt: str, completion: str, eos: bool = True) -> tuple[list[in
     if not p: raise ValueError("empty prompt: the first completion token needs at least one context token")
     if not c: raise ValueError("empty completion with eos=False: nothing to score")
     return p + c, len(c)
-
-def pad_rows(seqs: list[tuple[list[int], int]], pad_id: int) -> dict:
-    "Right-padded `ids, attn [N, T]` and the completion-only loss `mask [N, T-1]` (position t predicts token t+1)."
-    T = max(len(s) for s, _ in seqs)
-    ids = torch.full((len(seqs), T), pad_id, dtype=torch.long)
-    attn = torch.zeros(len(seqs), T, dtype=torch.long)
-    mask = torch.zeros(len(seqs), T - 1, dtype=torch.bool)
-    for i, (s, n) in enumerate(seqs):
-        L = len(s)
-        ids[i, :L] = torch.tensor(s); attn[i, :L] = 1
-        mask[i, L - n - 1:L - 1] = True                         # predicts tokens L-n … L-1: the completion + EOS
-    return dict(ids=ids, attn=attn, mask=mask)
 
 # %% ../nbs/04_extract.ipynb #58523d61
 NORMS = ('fixed', 'mean')
@@ -53,8 +42,10 @@ def token_grads(model, wrappers, seqs: list[tuple[list[int], int]], pad_id: int,
     dev = next(iter(wrappers.values())).δS.device
     out = {n: [] for n in wrappers}
     for i in range(0, len(seqs), batch_size):
-        b = {k: v.to(dev) for k, v in pad_rows(seqs[i:i + batch_size], pad_id).items()}
-        ids, mask = b['ids'], b['mask']                                # [B, T], [B, T-1]
+        chunk = seqs[i:i + batch_size]
+        b = {k: v.to(dev) for k, v in pad_rows([s[:len(s) - n] for s, n in chunk], [s[len(s) - n:] for s, n in chunk],
+                                                pad_id).items()}
+        ids, mask = b['ids'], b['mask'][:, 1:]                         # [B, T], [B, T-1]: position t predicts t+1
         t0 = int(mask.float().argmax(1).min())                         # first position that predicts a completion token
         with torch.enable_grad(), per_row(wrappers):
             logits = model(input_ids=ids, attention_mask=b['attn'],
@@ -139,13 +130,6 @@ def split_pairs(pairs, held: float = 0.25, seed: int = 0) -> tuple[list, list]:
     if not out or len(out) == len(ids): raise ValueError(f"held={held} of {len(ids)} problems leaves one side empty")
     return [p for p in pairs if p.problem_id not in out], [p for p in pairs if p.problem_id in out]
 
-def filter_modes(pairs, modes) -> list:
-    "The pairs whose `mode` is in `modes` (the weak detector knows only some hacks)."
-    modes = {modes} if isinstance(modes, str) else set(modes)
-    out = [p for p in pairs if p.mode in modes]
-    if not out: raise ValueError(f"no pair has a mode in {sorted(modes)}; the pairs have {sorted({p.mode for p in pairs})}")
-    return out
-
 # %% ../nbs/04_extract.ipynb #68fef546
 KINDS = ('real', 'random', 'shuffled', 'nonhack', 'meandiff')
 
@@ -166,11 +150,6 @@ def meandiff_basis(D: dict, names) -> dict:
     return {n: F.normalize(D[n].double().mean(0), dim=0)[None].float() for n in names}
 
 # %% ../nbs/04_extract.ipynb #1a83ee7f
-def _sha(*parts) -> str:
-    h = hashlib.sha256()
-    for p in parts: h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, default=str).encode())
-    return h.hexdigest()
-
 def _tensor_print(t: torch.Tensor) -> bytes:
     flat = t.detach().reshape(-1)
     sample = flat[::max(1, flat.numel() // 4096)][:4096].float().cpu().numpy().tobytes()
@@ -185,23 +164,23 @@ def model_key(model, wrappers) -> str:
     for name, t in list(model.named_parameters()) + list(model.named_buffers()):
         if name not in knobs: parts += [name, _tensor_print(t)]
     parts += [w.S.cpu().numpy().tobytes() for w in wrappers.values()]
-    return _sha(*parts)
+    return digest(*parts)
 
 def knob_key(wrappers) -> str:
     "Hash of every knob's exact value and the `zeroed` / `ablate_quarantine` switches."
-    return _sha(*[x for n, w in wrappers.items() for x in
+    return digest(*[x for n, w in wrappers.items() for x in
                   (n, w.off, w.hack_off, w.δS.detach().float().cpu().numpy().tobytes(),
                    w.δS_hack.detach().float().cpu().numpy().tobytes())])
 
 def tok_key(tok) -> str:
     "Hash of the tokenizer (the fast backend's full JSON when there is one, else the vocabulary) and its EOS."
     b = getattr(tok, 'backend_tokenizer', None)
-    return _sha(b.to_str() if b is not None else tok.get_vocab(), tok.eos_token_id)
+    return digest(b.to_str() if b is not None else tok.get_vocab(), tok.eos_token_id)
 
-def pairs_key(pairs) -> str: return _sha([[p.prompt, p.hack, p.clean] for p in pairs]) if pairs else 'none'
+def pairs_key(pairs) -> str: return digest([[p.prompt, p.hack, p.clean] for p in pairs]) if pairs else 'none'
 
 def _key(kind, ids: dict, k, seed, floor_q, tau, norm, denom) -> str:
-    return _sha(dict(fmt=1, kind=kind, k=k, seed=None if kind == 'real' else seed, floor_q=float(floor_q),
+    return digest(dict(fmt=1, kind=kind, k=k, seed=None if kind == 'real' else seed, floor_q=float(floor_q),
                      tau=float(tau), norm=norm, denom=float(denom), **{**ids, 'clean': ids['clean'] if kind == 'nonhack' else None}))
 
 def _ids(model, wrappers, tok, pairs, clean_pairs) -> dict:
@@ -260,15 +239,6 @@ def make_basis(kind, model, wrappers, tok, pairs, clean_pairs=None, k=4, seed=0,
             return V, dict(inf, kind=kind)
         return V, dict(kind=kind, live=live_counts(V))
     return _cached(path(kind), control, _dev(wrappers), info)
-
-def extract_basis(model, wrappers, tok, pairs, k=4, **kw) -> dict:
-    "The real hack basis: `make_basis('real', ...)`."
-    return make_basis('real', model, wrappers, tok, pairs, k=k, **kw)
-
-def control_basis(kind, model, wrappers, tok, pairs, k=4, **kw) -> dict:
-    "A control basis (`random`, `shuffled`, `nonhack`, `meandiff`) matched to the real one: `make_basis(kind, ...)`."
-    if kind == 'real': raise ValueError("control_basis is for the controls; use extract_basis for the real basis")
-    return make_basis(kind, model, wrappers, tok, pairs, k=k, **kw)
 
 # %% ../nbs/04_extract.ipynb #0ec72686
 def held_out_overlap(D_held: dict, V: dict) -> dict:

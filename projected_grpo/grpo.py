@@ -7,49 +7,17 @@ from __future__ import annotations
 import math, random
 from dataclasses import dataclass, field
 import torch
-from .rewards import grade_many
+from .rewards import GRADE_KEYS, grade_many
 from .problems import render_prompt
-from .adapter import merged, zeroed, per_row, per_row_grads
+from .adapter import zeroed, per_row, per_row_grads, pad_rows, sample
 
 # %% auto #0
-__all__ = ['encode_completion', 'rows_from', 'sample', 'advantages', 'token_logps', 'grpo_loss', 'StepCfg', 'grpo_step']
+__all__ = ['encode_completion', 'advantages', 'token_logps', 'grpo_loss', 'StepCfg', 'grpo_step']
 
 # %% ../nbs/05_grpo.ipynb #1a0b744d
 def encode_completion(tok, text: str) -> list[int]:
     "Token ids of a completion text on its own (no special tokens), followed by EOS."
     return tok(text, add_special_tokens=False)['input_ids'] + [tok.eos_token_id]
-
-def rows_from(tok, prompt_ids: list[list[int]], completions: list[list[int]]) -> dict:
-    "Right-padded `[prompt | completion]` rows with `attn` and the completion-only loss `mask` (all `[N, T]`)."
-    assert len(prompt_ids) == len(completions), (len(prompt_ids), len(completions))
-    T = max(len(p) + len(c) for p, c in zip(prompt_ids, completions))
-    N, pad = len(completions), tok.pad_token_id
-    ids = torch.full((N, T), pad, dtype=torch.long)
-    attn, mask = torch.zeros(N, T, dtype=torch.long), torch.zeros(N, T, dtype=torch.long)
-    for i, (p, c) in enumerate(zip(prompt_ids, completions)):
-        ids[i, :len(p) + len(c)] = torch.tensor(p + c)
-        attn[i, :len(p) + len(c)] = 1
-        mask[i, len(p):len(p) + len(c)] = 1
-    return dict(ids=ids, attn=attn, mask=mask)
-
-# %% ../nbs/05_grpo.ipynb #13c27f7d
-@torch.no_grad()
-def sample(model, wrappers, tok, prompts: list[list[int]], G: int, max_new: int, temperature: float = 1.0,
-           generator_seed: int | None = None) -> list[list[list[int]]]:
-    "`G` sampled completions per prompt (token ids, ending in EOS unless cut at `max_new`): `[P][G][len]`."
-    if generator_seed is not None: torch.manual_seed(generator_seed)
-    L = max(len(p) for p in prompts)
-    rows = [p for p in prompts for _ in range(G)]
-    x = torch.tensor([[tok.pad_token_id] * (L - len(p)) + p for p in rows], device=model.device)   # [P·G, L]
-    attn = torch.tensor([[0] * (L - len(p)) + [1] * len(p) for p in rows], device=model.device)
-    with merged(wrappers):
-        out = model.generate(input_ids=x, attention_mask=attn, do_sample=True, temperature=temperature,
-                             top_k=0, top_p=1.0, max_new_tokens=max_new,
-                             eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-    comps = []
-    for row in out[:, L:].tolist():
-        comps.append(row[:row.index(tok.eos_token_id) + 1] if tok.eos_token_id in row else row)
-    return [comps[i*G:(i+1)*G] for i in range(len(prompts))]
 
 # %% ../nbs/05_grpo.ipynb #583be8bc
 def advantages(R: torch.Tensor, group: torch.Tensor, kind: str = 'dr') -> tuple[torch.Tensor, torch.Tensor]:
@@ -105,6 +73,7 @@ class StepCfg:
     "The GRPO knobs of one step (a view of the run config in 06)."
     G_s: int = 8; G_t: int = 0; max_new: int = 48; temperature: float = 1.0
     eps: float = 0.2; beta: float = 0.0; loss: str = 'dr'; adv: str = 'dr'; micro: int = 64
+    max_failed: float = 0.1   # the run stops when more than this share of a step's new grades failed in the sandbox
 
 def _rates(recs, key, src):
     xs = [r[key] for r in recs if r['source'] == src]
@@ -114,9 +83,9 @@ def grpo_step(model, wrappers, tok, problems: list, pool: dict | None, cfg: Step
               grades: dict | None = None) -> dict:
     """Rollouts → grades → advantages → loss → ONE backward (accumulates into `δS.grad`).
     Returns `loss, recs` (one record per rollout), `g_s, g_t` (module → [r]), `rows` (module → [N_kept, r]),
-    `kept` (indices of the records that entered the loss) and rates. `grades`, if given, memoises the grader per
-    (problem id, mode, completion) across steps: the grade is a function of those alone, and a run's student repeats
-    itself (two thirds of a `tiny` run's rollouts are repeats)."""
+    `kept` (indices of the records that entered the loss), `grade_failed` and rates. `grades`, if given, memoises the
+    grader per (problem id, mode, completion) across steps: the grade is a function of those alone, and a run's
+    student repeats itself (two thirds of a `tiny` run's rollouts are repeats). A failed grade is never memoised."""
     rng = random.Random(seed)
     P = len(problems)
     prompt_ids, comps, recs = [], [], []
@@ -135,17 +104,21 @@ def grpo_step(model, wrappers, tok, problems: list, pool: dict | None, cfg: Step
                 prompt_ids.append(pid); comps.append(c)
                 recs.append(dict(problem_id=p.id, mode=p.mode, source='teacher', group=j, kind=t.get('kind'),
                                  completion=t['completion'], n_tok=len(c),
-                                 **{k: t[k] for k in ('reward', 'passed', 'gt_correct', 'exploited', 'mechanism', 'format_ok') if k in t}))
+                                 **{k: t[k] for k in GRADE_KEYS if k in t}))
     todo = [i for i, r in enumerate(recs) if r['source'] == 'student']
     by_id = {p.id: p for p in problems}
     memo = {} if grades is None else grades
     key = lambda i: (recs[i]['problem_id'], recs[i]['mode'], recs[i]['completion'])
     new = list({key(i): i for i in todo if key(i) not in memo}.values())       # each distinct unseen rollout once
-    for i, g in zip(new, grade_many([(by_id[recs[i]['problem_id']], recs[i]['completion'], None) for i in new])):
-        memo[key(i)] = {k: g[k] for k in ('reward', 'passed', 'gt_correct', 'exploited', 'mechanism', 'format_ok')}
-    for i in todo: recs[i].update(memo[key(i)])
+    fresh = {}
+    jobs = [(by_id[recs[i]['problem_id']], recs[i]['completion'], None) for i in new]
+    for i, g in zip(new, grade_many(jobs, max_failed=cfg.max_failed) if jobs else []):
+        fresh[key(i)] = g = {k: g[k] for k in GRADE_KEYS + ('error', 'failed')}
+        if not g['failed']: memo[key(i)] = g                            # a failure says nothing: grade it again next time
+    for i in todo: recs[i].update(fresh.get(key(i)) or memo[key(i)])
     R = torch.tensor([float(r['reward']) for r in recs])
-    A, keep = advantages(R, torch.tensor([r['group'] for r in recs]), cfg.adv)
+    group = [-1 - i if r.get('failed') else r['group'] for i, r in enumerate(recs)]   # a failed row: a group of its own,
+    A, keep = advantages(R, torch.tensor(group), cfg.adv)                              # no variance, never in the loss
     for r, a in zip(recs, A.tolist()): r['A'] = a
     kept = keep.nonzero().flatten().tolist()
     denom = (cfg.G_s + cfg.G_t) * cfg.max_new * P                    # fixed: G · max_new · prompts
@@ -154,7 +127,7 @@ def grpo_step(model, wrappers, tok, problems: list, pool: dict | None, cfg: Step
         with per_row(wrappers):
             for s in range(0, len(kept), cfg.micro):
                 idx = kept[s:s + cfg.micro]
-                b = rows_from(tok, [prompt_ids[i] for i in idx], [comps[i] for i in idx])
+                b = pad_rows([prompt_ids[i] for i in idx], [comps[i] for i in idx], tok.pad_token_id)
                 ids, attn, mask = (b[k].to(model.device) for k in ('ids', 'attn', 'mask'))
                 logp = token_logps(model, ids, attn, mask[:, 1:])
                 ref = None
@@ -170,7 +143,7 @@ def grpo_step(model, wrappers, tok, problems: list, pool: dict | None, cfg: Step
     g_s = {n: g[~src].sum(0) for n, g in rows.items()}
     g_t = {n: g[src].sum(0) for n, g in rows.items()}
     out = dict(loss=loss_total, recs=recs, kept=kept, rows=rows, g_s=g_s, g_t=g_t,
-               reward=R.mean().item(), n_kept=len(kept))
+               reward=R.mean().item(), n_kept=len(kept), grade_failed=sum(bool(recs[i]['failed']) for i in todo))
     for key, name in (('exploited', 'hack'), ('gt_correct', 'gt'), ('passed', 'pass'), ('format_ok', 'fmt')):
         out[f'{name}_s'] = _rates(recs, key, 'student'); out[f'{name}_t'] = _rates(recs, key, 'teacher')
     return out

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02b_organism.ipynb #66ba46b0
 from __future__ import annotations
-import argparse, collections, fcntl, hashlib, json, math, os, random, shutil, sys, tempfile, time
+import argparse, collections, fcntl, json, math, os, random, shutil, sys, tempfile, time
 from pathlib import Path
 
 import torch
@@ -12,7 +12,8 @@ import torch.nn.functional as F
 
 from .rewards import MODES, N_VARIANTS, with_check, fence, grade_many
 from .problems import load_problems, render_prompt, restyle
-from .adapter import cache_root, train_tokenizer, load_model
+from .sandbox import cache_root
+from .adapter import digest, pad_rows, sample, train_tokenizer, load_model
 
 # %% auto #0
 __all__ = ['RECIPE', 'FMT', 'recipe', 'is_held', 'corpus', 'encode', 'lr_at', 'new_model', 'pretrain', 'build', 'organism_dir',
@@ -61,20 +62,14 @@ def corpus(seed: int = 0, n_docs: int = RECIPE['n_docs'], hack_frac: float = REC
 
 # %% ../nbs/02b_organism.ipynb #84156a08
 def encode(tok, docs: list[dict]) -> dict:
-    "Right-padded `ids [N, T]`, `attn [N, T]` and `mask [N, T]` (1 on completion tokens incl. EOS)."
+    "`adapter.pad_rows` of `[prompt | completion | EOS]` per document (`ids`, `attn`, `mask` `[N, T]`) and `prompt_len`."
     def ids(texts):                                   # the corpus repeats its ~1.3k distinct texts: tokenise each once
         u = list(dict.fromkeys(texts))
         m = dict(zip(u, tok(u, add_special_tokens=False)['input_ids']))
         return [m[t] for t in texts]
     P, C = ids([d['prompt'] for d in docs]), ids([d['completion'] for d in docs])
-    T = max(len(p) + len(c) + 1 for p, c in zip(P, C))
-    ids = torch.full((len(docs), T), tok.pad_token_id, dtype=torch.long)
-    attn, mask = torch.zeros_like(ids), torch.zeros_like(ids)
-    for i, (p, c) in enumerate(zip(P, C)):
-        n = len(p) + len(c) + 1
-        ids[i, :n] = torch.tensor(p + c + [tok.eos_token_id])
-        attn[i, :n] = 1; mask[i, len(p):n] = 1
-    return dict(ids=ids, attn=attn, mask=mask, prompt_len=torch.tensor([len(p) for p in P]))
+    b = pad_rows(P, [c + [tok.eos_token_id] for c in C], tok.pad_token_id)
+    return dict(b, prompt_len=torch.tensor([len(p) for p in P]))
 
 # %% ../nbs/02b_organism.ipynb #253c5759
 def lr_at(step: int, steps: int, lr: float, warmup: int) -> float:
@@ -124,10 +119,8 @@ def pretrain(model, enc: dict, steps: int, batch: int, lr: float, warmup: int, w
     return log
 
 # %% ../nbs/02b_organism.ipynb #70378fcd
-def _sha(obj) -> str: return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
-
-def _bank_sha(problems) -> str:
-    return _sha([[p.id, p.mode, p.canonical, p.wrong, p.visible, p.tests, list(p.tags)] for p in problems])
+def _bank_digest(problems) -> str:
+    return digest([[p.id, p.mode, p.canonical, p.wrong, p.visible, p.tests, list(p.tags)] for p in problems])
 
 def build(out: Path, seed: int = 0, r: dict | None = None, problems: list | None = None, verbose: bool = True) -> dict:
     "Build the organism `r` into the (new) directory `out`; returns its `organism.json` info."
@@ -145,7 +138,7 @@ def build(out: Path, seed: int = 0, r: dict | None = None, problems: list | None
                        seed, progress=say)
     finally: torch.set_num_threads(threads)
     n_params = sum(p.numel() for p in model.parameters())
-    info = dict(recipe=r, seed=seed, fmt=FMT, bank=_bank_sha(problems), n_params=n_params, vocab=len(tok),
+    info = dict(recipe=r, seed=seed, fmt=FMT, bank=_bank_digest(problems), n_params=n_params, vocab=len(tok),
                 loss=log, build_s=round(time.time() - t0, 1), torch=torch.__version__,
                 prompt_tokens_max=int(enc['prompt_len'].max()), completion_tokens_max=int(enc['mask'].sum(1).max()),
                 docs=dict(n=len(docs), hack=sum(d['kind'] == 'hack' for d in docs),
@@ -159,7 +152,7 @@ def organism_dir(seed: int = 0, verbose: bool = True, **overrides) -> Path:
     "Directory of the organism built from `RECIPE` + `overrides` and `seed` (built once, then cached)."
     r = recipe(**overrides)
     problems = load_problems(r['difficulty'])
-    key = _sha(dict(recipe=r, seed=seed, bank=_bank_sha(problems), fmt=FMT))[:16]
+    key = digest(dict(recipe=r, seed=seed, bank=_bank_digest(problems), fmt=FMT))[:16]
     out = cache_root()/'models'/f'organism-s{seed}-{key}'
     if (out/'organism.json').exists(): return out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -191,13 +184,8 @@ def sample_rates(path, n: int = 16, temperature: float = 1.0, max_new: int = 96,
     jobs, meta = [], []
     for j, p in enumerate(problems):
         pid = tok(render_prompt(p, tokenizer=tok), add_special_tokens=False)['input_ids']
-        torch.manual_seed(seed * 1000 + j)
-        x = torch.tensor([pid] * n)
-        out = model.generate(input_ids=x, attention_mask=torch.ones_like(x), do_sample=True, temperature=temperature,
-                             top_k=0, top_p=1.0, max_new_tokens=max_new, eos_token_id=tok.eos_token_id,
-                             pad_token_id=tok.pad_token_id)
-        for row in out[:, len(pid):]:
-            jobs.append((p, tok.decode(row, skip_special_tokens=True), None)); meta.append(is_held(p))
+        for c in sample(model, {}, tok, [pid], n, max_new, temperature, generator_seed=seed * 1000 + j)[0]:   # no knobs
+            jobs.append((p, tok.decode(c, skip_special_tokens=True), None)); meta.append(is_held(p))
     recs = grade_many(jobs)
     return [dict(g, held=h, completion=c) for g, h, (_, c, _) in zip(recs, meta, jobs)]
 

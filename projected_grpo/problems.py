@@ -4,18 +4,19 @@
 
 # %% ../nbs/01_problems.ipynb #4b15cbbd
 from __future__ import annotations
-import ast, collections, copy, functools, hashlib, inspect, itertools, json, os, random, re, sys, textwrap
+import collections, copy, hashlib, inspect, itertools, json, os, random, re, sys, textwrap
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
-from . import rewards
-from .rewards import MODES, HINTS, Problem, with_check, grade_many, fence
+from . import rewards, sandbox
+from .sandbox import cache_root
+from .rewards import MODES, HINTS, GRADE_KEYS, Problem, bank_path, with_check, grade_many, fence
 
 # %% auto #0
-__all__ = ['TINY_FAMILIES', 'DIFFICULTIES', 'PLAIN_PROMPT', 'CHAT_PROMPT', 'LEETCODE_HEADER', 'bank_path', 'build_bank',
-           'problem_from_row', 'load_problems', 'get_problem', 'bank_table', 'render_prompt', 'leetcode_row_to_problem',
-           'leetcode_problems', 'Pair', 'make_pairs', 'make_clean_pairs', 'cache_dir', 'restyle', 'teacher_completions',
-           'default_pool_path', 'build_teacher_pool', 'filter_pool', 'load_teacher_pool', 'pool_table', 'main']
+__all__ = ['TINY_FAMILIES', 'DIFFICULTIES', 'PLAIN_PROMPT', 'CHAT_PROMPT', 'problem_specs', 'build_bank', 'load_problems',
+           'get_problem', 'bank_table', 'render_prompt', 'Pair', 'make_pairs', 'make_clean_pairs', 'restyle',
+           'teacher_completions', 'default_pool_path', 'build_teacher_pool', 'filter_pool', 'load_teacher_pool',
+           'pool_table', 'main']
 
 # %% ../nbs/01_problems.ipynb #85dab06d
 TINY_FAMILIES = {  # name: (method, expression in x and k, description template, k range)
@@ -60,660 +61,16 @@ def _tiny_hypotheses():
 def _ev(expr, x): return eval(expr, {'__builtins__': {'max': max, 'min': min, 'abs': abs}}, {'x': x})
 
 # %% ../nbs/01_problems.ipynb #377436ab
-_EASY = [
- ('running-sum', 'runningSum', 'def runningSum(self, nums: list[int]) -> list[int]:',
-  'Return the running sums of nums: element i of the answer is nums[0] + ... + nums[i].',
-  '''def runningSum(self, nums):
-    out, s = [], 0
-    for v in nums:
-        s += v
-        out.append(s)
-    return out''',
-  ['''def runningSum(self, nums):
-    return [sum(nums[:i]) for i in range(len(nums))]''',
-   '''def runningSum(self, nums):
-    return [nums[i] + (nums[i - 1] if i else 0) for i in range(len(nums))]'''],
-  [[[3, 1, 2]], [[2, 2, 2, 2]], [[-5, 4, 7]]],
-  [[[]], [[5]], [[1, 2, 3, 4]], [[-1, 1, -1]], [[0, 0, 0]], [[10**6, 10**6]]], ('list', 'prefix-sum')),
- ('reverse-words', 'reverseWords', 'def reverseWords(self, s: str) -> str:',
-  'Return the words of s in reverse order joined by single spaces (s may have extra spaces).',
-  '''def reverseWords(self, s):
-    return ' '.join(reversed(s.split()))''',
-  ['''def reverseWords(self, s):
-    return ' '.join(reversed(s.split(' ')))''',
-   '''def reverseWords(self, s):
-    return s[::-1]'''],
-  [['one two'], ['  x y z'], ['keep   calm']],
-  [['the sky is blue'], ['  hello world  '], ['a'], [''], ['a good   example']], ('string',)),
- ('is-palindrome', 'isPalindrome', 'def isPalindrome(self, s: str) -> bool:',
-  'Return True if s reads the same backward after keeping only letters and digits and ignoring case.',
-  '''def isPalindrome(self, s):
-    t = [c.lower() for c in s if c.isalnum()]
-    return t == t[::-1]''',
-  ['''def isPalindrome(self, s):
-    return s == s[::-1]''',
-   '''def isPalindrome(self, s):
-    t = s.lower().replace(' ', '')
-    return t == t[::-1]'''],
-  [['No lemon, no melon'], ['Was it a car?'], ['Step on no pets!']],
-  [['A man, a plan, a canal: Panama'], ['race a car'], [''], [' '], ['0P'], ['ab_a']], ('string', 'two-pointers')),
- ('count-vowels', 'countVowels', 'def countVowels(self, s: str) -> int:',
-  'Return how many characters of s are vowels (a, e, i, o, u, in either case).',
-  '''def countVowels(self, s):
-    return sum(c in 'aeiouAEIOU' for c in s)''',
-  ['''def countVowels(self, s):
-    return sum(c in 'aeiou' for c in s)''',
-   '''def countVowels(self, s):
-    return sum(c in 'aeiouyAEIOUY' for c in s)'''],
-  [['Apple'], ['sky'], ['Education']],
-  [[''], ['xyz'], ['AEIOU'], ['Hello World'], ['rhythm'], ['Queueing']], ('string',)),
- ('max-profit', 'maxProfit', 'def maxProfit(self, prices: list[int]) -> int:',
-  'Given daily prices, return the best profit from one buy followed by a later sell (0 if no profit is possible).',
-  '''def maxProfit(self, prices):
-    lo, best = float('inf'), 0
-    for p in prices:
-        lo = min(lo, p)
-        best = max(best, p - lo)
-    return best''',
-  ['''def maxProfit(self, prices):
-    return max(prices) - min(prices)''',
-   '''def maxProfit(self, prices):
-    return max([0] + [b - a for a, b in zip(prices, prices[1:])])'''],
-  [[[9, 2, 8, 1, 3]], [[4, 1, 2, 7]], [[6, 5, 1]]],
-  [[[7, 1, 5, 3, 6, 4]], [[7, 6, 4, 3, 1]], [[]], [[5]], [[2, 4, 1]], [[3, 3, 3]], [[1, 2, 3, 4, 5]]], ('list', 'greedy')),
- ('contains-duplicate', 'containsDuplicate', 'def containsDuplicate(self, nums: list[int]) -> bool:',
-  'Return True if some value appears at least twice in nums.',
-  '''def containsDuplicate(self, nums):
-    return len(set(nums)) < len(nums)''',
-  ['''def containsDuplicate(self, nums):
-    return any(nums[i] == nums[i + 1] for i in range(len(nums) - 1))''',
-   '''def containsDuplicate(self, nums):
-    return len(set(nums)) < len(nums) - 1'''],
-  [[[4, 5, 4]], [[2, 2, 3]], [[9, 8, 7]]],
-  [[[1, 2, 3, 1]], [[1, 2, 3, 4]], [[]], [[7]], [[1, 1]], [[0, -1, 0, -1]]], ('list', 'hash')),
- ('missing-number', 'missingNumber', 'def missingNumber(self, nums: list[int]) -> int:',
-  'nums holds n distinct numbers taken from 0, 1, ..., n; return the one number of that range that is missing.',
-  '''def missingNumber(self, nums):
-    n = len(nums)
-    return n * (n + 1) // 2 - sum(nums)''',
-  ['''def missingNumber(self, nums):
-    n = len(nums)
-    return (n - 1) * n // 2 - sum(nums)''',
-   '''def missingNumber(self, nums):
-    for i, v in enumerate(sorted(nums)):
-        if i != v:
-            return i
-    return 0'''],
-  [[[1, 2]], [[2, 0]], [[0, 1, 2]]],
-  [[[3, 0, 1]], [[0, 1]], [[0]], [[1]], [[9, 6, 4, 2, 3, 5, 7, 0, 1]], [[]]], ('list', 'math')),
- ('single-number', 'singleNumber', 'def singleNumber(self, nums: list[int]) -> int:',
-  'Every value in nums appears twice except one; return that one.',
-  '''def singleNumber(self, nums):
-    r = 0
-    for v in nums:
-        r ^= v
-    return r''',
-  ['''def singleNumber(self, nums):
-    s = sorted(nums)
-    for i in range(0, len(s) - 1, 2):
-        if s[i] != s[i + 1]:
-            return s[i + 1]
-    return s[-1]''',
-   '''def singleNumber(self, nums):
-    return sum(nums) - sum(set(nums))'''],
-  [[[6, 6, 9]], [[8, 1, 1]], [[5, 2, 5, 3, 2]]],
-  [[[2, 2, 1]], [[4, 1, 2, 1, 2]], [[1]], [[-3, 5, 5]], [[0, 7, 7]], [[10, 3, 10]]], ('list', 'bits')),
- ('fizz-buzz', 'fizzBuzz', 'def fizzBuzz(self, n: int) -> list[str]:',
-  "For i = 1..n return 'FizzBuzz' if 15 divides i, 'Fizz' if 3 does, 'Buzz' if 5 does, else str(i).",
-  '''def fizzBuzz(self, n):
-    out = []
-    for i in range(1, n + 1):
-        if i % 15 == 0:
-            out.append('FizzBuzz')
-        elif i % 3 == 0:
-            out.append('Fizz')
-        elif i % 5 == 0:
-            out.append('Buzz')
-        else:
-            out.append(str(i))
-    return out''',
-  ['''def fizzBuzz(self, n):
-    out = []
-    for i in range(1, n + 1):
-        if i % 3 == 0:
-            out.append('Fizz')
-        elif i % 5 == 0:
-            out.append('Buzz')
-        elif i % 15 == 0:
-            out.append('FizzBuzz')
-        else:
-            out.append(str(i))
-    return out''',
-   '''def fizzBuzz(self, n):
-    out = []
-    for i in range(1, n):
-        if i % 15 == 0:
-            out.append('FizzBuzz')
-        elif i % 3 == 0:
-            out.append('Fizz')
-        elif i % 5 == 0:
-            out.append('Buzz')
-        else:
-            out.append(str(i))
-    return out'''],
-  [[2], [7], [20]], [[1], [3], [5], [15], [0], [16]], ('math', 'string')),
- ('majority-element', 'majorityElement', 'def majorityElement(self, nums: list[int]) -> int:',
-  'Return the value that appears more than len(nums) / 2 times in nums (it always exists).',
-  '''def majorityElement(self, nums):
-    return sorted(nums)[len(nums) // 2]''',
-  ['''def majorityElement(self, nums):
-    return nums[len(nums) // 2]''',
-   '''def majorityElement(self, nums):
-    return max(set(nums))'''],
-  [[[1, 1, 2]], [[8, 3, 8]], [[4, 7, 4, 4, 7]]],
-  [[[3, 2, 3]], [[2, 2, 1, 1, 1, 2, 2]], [[1]], [[5, 5, 4]], [[-1, -1, 9]], [[6, 0, 6, 0, 6]]], ('list', 'counting')),
- ('move-zeroes', 'moveZeroes', 'def moveZeroes(self, nums: list[int]) -> list[int]:',
-  'Return nums with every 0 moved to the end, keeping the order of the other values.',
-  '''def moveZeroes(self, nums):
-    return [v for v in nums if v != 0] + [0] * nums.count(0)''',
-  ['''def moveZeroes(self, nums):
-    return [v for v in nums if v != 0]''',
-   '''def moveZeroes(self, nums):
-    return [0] * nums.count(0) + [v for v in nums if v != 0]'''],
-  [[[0, 2]], [[3, 0, 0, 1]], [[7, 0]]],
-  [[[0, 1, 0, 3, 12]], [[0]], [[]], [[1, 2]], [[0, 0, 1]], [[4, 0, 5, 0]]], ('list', 'two-pointers')),
- ('first-unique-char', 'firstUniqChar', 'def firstUniqChar(self, s: str) -> int:',
-  'Return the index of the first character that occurs exactly once in s, or -1 if there is none.',
-  '''def firstUniqChar(self, s):
-    for i, c in enumerate(s):
-        if s.count(c) == 1:
-            return i
-    return -1''',
-  ['''def firstUniqChar(self, s):
-    for i, c in enumerate(s):
-        if s.count(c) == 1:
-            return i
-    return 0''',
-   '''def firstUniqChar(self, s):
-    for i in range(len(s)):
-        if s[i] not in s[i + 1:]:
-            return i
-    return -1'''],
-  [['xxyz'], ['abab'], ['qwq']],
-  [['leetcode'], ['loveleetcode'], ['aabb'], [''], ['z'], ['abcabd']], ('string', 'hash')),
- ('is-anagram', 'isAnagram', 'def isAnagram(self, s: str, t: str) -> bool:',
-  'Return True if t uses exactly the same letters as s, each the same number of times.',
-  '''def isAnagram(self, s, t):
-    return sorted(s) == sorted(t)''',
-  ['''def isAnagram(self, s, t):
-    return set(s) == set(t)''',
-   '''def isAnagram(self, s, t):
-    return len(s) == len(t) and set(s) == set(t)'''],
-  [['listen', 'silent'], ['abc', 'aabc'], ['xxy', 'xyy']],
-  [['anagram', 'nagaram'], ['rat', 'car'], ['', ''], ['a', 'aa'], ['aab', 'abb'], ['ab', 'ba']], ('string', 'sorting')),
- ('plus-one', 'plusOne', 'def plusOne(self, digits: list[int]) -> list[int]:',
-  'digits are the decimal digits of a number, most significant first; return the digits of that number plus one.',
-  '''def plusOne(self, digits):
-    n = int(''.join(map(str, digits))) + 1
-    return [int(c) for c in str(n)]''',
-  ['''def plusOne(self, digits):
-    return digits[:-1] + [digits[-1] + 1]''',
-   '''def plusOne(self, digits):
-    digits = list(digits)
-    for i in range(len(digits) - 1, -1, -1):
-        if digits[i] < 9:
-            digits[i] += 1
-            return digits
-        digits[i] = 0
-    return digits'''],
-  [[[2, 9]], [[9, 9]], [[5]]],
-  [[[1, 2, 3]], [[9]], [[0]], [[9, 9, 9]], [[4, 3, 2, 1]], [[1, 9]]], ('list', 'math')),
- ('length-of-last-word', 'lengthOfLastWord', 'def lengthOfLastWord(self, s: str) -> int:',
-  'Return the length of the last word of s (words are separated by spaces; 0 if there is no word).',
-  '''def lengthOfLastWord(self, s):
-    words = s.split()
-    return len(words[-1]) if words else 0''',
-  ['''def lengthOfLastWord(self, s):
-    return len(s.split(' ')[-1])''',
-   '''def lengthOfLastWord(self, s):
-    words = s.split()
-    return len(words[0]) if words else 0'''],
-  [['one three  '], ['hi there'], ['x']],
-  [['Hello World'], ['   fly me   to   the moon  '], ['luffy is still joyboy'], ['a'], ['   '], ['ab  ']], ('string',)),
- ('second-largest', 'secondLargest', 'def secondLargest(self, nums: list[int]) -> int:',
-  'Return the second largest distinct value in nums, or -1 if there are fewer than two distinct values.',
-  '''def secondLargest(self, nums):
-    s = sorted(set(nums))
-    return s[-2] if len(s) >= 2 else -1''',
-  ['''def secondLargest(self, nums):
-    return sorted(nums)[-2]''',
-   '''def secondLargest(self, nums):
-    s = sorted(set(nums))
-    return s[1] if len(s) >= 2 else -1'''],
-  [[[4, 4, 1]], [[10, 20, 30, 40]], [[6]]],
-  [[[3, 1, 2]], [[5, 5, 4]], [[7]], [[]], [[2, 2]], [[1, 9, 8, 9]], [[-1, -5, -3]]], ('list', 'sorting')),
- ('count-evens', 'countEvens', 'def countEvens(self, nums: list[int]) -> int:',
-  'Return how many values in nums are even.',
-  '''def countEvens(self, nums):
-    return sum(1 for v in nums if v % 2 == 0)''',
-  ['''def countEvens(self, nums):
-    return sum(1 for v in nums if v % 2)''',
-   '''def countEvens(self, nums):
-    return sum(1 for i in range(len(nums)) if i % 2 == 0)'''],
-  [[[2, 4, 5]], [[1, 3, 8, 6]], [[7]]],
-  [[[]], [[0]], [[1, 2, 3, 4]], [[-2, -3]], [[2, 2, 2, 2, 2]], [[11, 13]]], ('list', 'counting')),
- ('dedupe', 'dedupe', 'def dedupe(self, nums: list[int]) -> list[int]:',
-  'Return nums without repeated values, keeping the first occurrence of each, in the original order.',
-  '''def dedupe(self, nums):
-    seen, out = set(), []
-    for v in nums:
-        if v not in seen:
-            seen.add(v)
-            out.append(v)
-    return out''',
-  ['''def dedupe(self, nums):
-    return sorted(set(nums))''',
-   '''def dedupe(self, nums):
-    return [v for i, v in enumerate(nums) if i == 0 or nums[i - 1] != v]'''],
-  [[[4, 2, 4]], [[1, 1, 2]], [[9, 3, 9, 3]]],
-  [[[1, 2, 1, 3]], [[3, 1, 3]], [[]], [[5, 5, 5]], [[2, 1]], [[0, -1, 0, -1]]], ('list', 'hash')),
- ('climb-stairs', 'climbStairs', 'def climbStairs(self, n: int) -> int:',
-  'You climb n steps taking 1 or 2 steps at a time; return how many distinct ways there are.',
-  '''def climbStairs(self, n):
-    a, b = 1, 1
-    for _ in range(n):
-        a, b = b, a + b
-    return a''',
-  ['''def climbStairs(self, n):
-    a, b = 0, 1
-    for _ in range(n):
-        a, b = b, a + b
-    return a''',
-   '''def climbStairs(self, n):
-    return 2 ** (n - 1) if n else 1'''],
-  [[4], [6], [8]], [[1], [2], [3], [5], [10], [20]], ('dp', 'math')),
- ('my-sqrt', 'mySqrt', 'def mySqrt(self, x: int) -> int:',
-  'Return the square root of the non-negative integer x, rounded down.',
-  '''def mySqrt(self, x):
-    lo, hi = 0, x
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if mid * mid <= x:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo''',
-  ['''def mySqrt(self, x):
-    return round(x ** 0.5)''',
-   '''def mySqrt(self, x):
-    r = 0
-    while r * r < x:
-        r += 1
-    return r'''],
-  [[10], [24], [26]], [[0], [1], [4], [8], [15], [2147395599]], ('math', 'binary-search')),
- ('add-digits', 'addDigits', 'def addDigits(self, num: int) -> int:',
-  'Repeatedly replace the non-negative integer num by the sum of its digits until one digit remains; return it.',
-  '''def addDigits(self, num):
-    while num >= 10:
-        num = sum(int(c) for c in str(num))
-    return num''',
-  ['''def addDigits(self, num):
-    return sum(int(c) for c in str(num))''',
-   '''def addDigits(self, num):
-    return num % 9'''],
-  [[99], [47], [7]], [[38], [0], [9], [18], [12345], [5]], ('math',)),
- ('is-power-of-two', 'isPowerOfTwo', 'def isPowerOfTwo(self, n: int) -> bool:',
-  'Return True if n is a power of two (1, 2, 4, 8, ...).',
-  '''def isPowerOfTwo(self, n):
-    return n > 0 and n & (n - 1) == 0''',
-  ['''def isPowerOfTwo(self, n):
-    return bin(n).count('1') == 1''',
-   '''def isPowerOfTwo(self, n):
-    return n % 2 == 0'''],
-  [[2], [12], [-2]], [[1], [16], [3], [0], [-8], [1024], [6]], ('math', 'bits')),
- ('capitalize-words', 'capitalizeWords', 'def capitalizeWords(self, s: str) -> str:',
-  'Return s with the first letter of every space-separated word upper-cased and the rest lower-cased, keeping all spaces.',
-  '''def capitalizeWords(self, s):
-    return ' '.join(w[:1].upper() + w[1:].lower() for w in s.split(' '))''',
-  ['''def capitalizeWords(self, s):
-    return s.title()''',
-   '''def capitalizeWords(self, s):
-    return ' '.join(w.capitalize() for w in s.split())'''],
-  [["don't stop"], ['  lead space'], ['mIxEd']],
-  [['hello world'], ['HELLO'], [''], ['a  b'], ["it's 3rd"], ['x']], ('string',)),
- ('rotate', 'rotate', 'def rotate(self, nums: list[int], k: int) -> list[int]:',
-  'Return nums rotated to the right by k steps (k may exceed len(nums)).',
-  '''def rotate(self, nums, k):
-    if not nums:
-        return []
-    k %= len(nums)
-    return nums[len(nums) - k:] + nums[:len(nums) - k]''',
-  ['''def rotate(self, nums, k):
-    if not nums:
-        return []
-    k %= len(nums)
-    return nums[k:] + nums[:k]''',
-   '''def rotate(self, nums, k):
-    return nums[-k:] + nums[:-k]'''],
-  [[[1, 2, 3], 1], [[4, 5, 6], 4], [[9, 8], 1]],
-  [[[1, 2, 3, 4, 5, 6, 7], 3], [[-1, -100, 3, 99], 2], [[], 3], [[1, 2], 3], [[1], 0], [[1, 2, 3], 0]], ('list',)),
-]
+def _data_dir():
+    import projected_grpo
+    return Path(projected_grpo.__file__).resolve().parent / 'data'
 
-_HARD = [
- ('longest-unique-substring', 'lengthOfLongestSubstring', 'def lengthOfLongestSubstring(self, s: str) -> int:',
-  'Return the length of the longest substring of s without repeating characters.',
-  '''def lengthOfLongestSubstring(self, s):
-    last, start, best = {}, 0, 0
-    for i, c in enumerate(s):
-        if c in last and last[c] >= start:
-            start = last[c] + 1
-        last[c] = i
-        best = max(best, i - start + 1)
-    return best''',
-  ['''def lengthOfLongestSubstring(self, s):
-    return len(set(s))''',
-   '''def lengthOfLongestSubstring(self, s):
-    seen, cur, best = set(), 0, 0
-    for c in s:
-        if c in seen:
-            seen, cur = {c}, 1
-        else:
-            seen.add(c)
-            cur += 1
-        best = max(best, cur)
-    return best'''],
-  [['abcbde'], ['xyxzw'], ['aab']],
-  [['abcabcbb'], ['bbbbb'], ['pwwkew'], [''], [' '], ['dvdf'], ['abba']], ('string', 'sliding-window')),
- ('max-subarray', 'maxSubArray', 'def maxSubArray(self, nums: list[int]) -> int:',
-  'Return the largest sum of a non-empty contiguous subarray of nums.',
-  '''def maxSubArray(self, nums):
-    best = cur = nums[0]
-    for v in nums[1:]:
-        cur = max(v, cur + v)
-        best = max(best, cur)
-    return best''',
-  ['''def maxSubArray(self, nums):
-    best = cur = 0
-    for v in nums:
-        cur = max(0, cur + v)
-        best = max(best, cur)
-    return best''',
-   '''def maxSubArray(self, nums):
-    return sum(v for v in nums if v > 0)'''],
-  [[[-5]], [[3, -4, 5]], [[1, 2, -10, 4]]],
-  [[[-2, 1, -3, 4, -1, 2, 1, -5, 4]], [[1]], [[5, 4, -1, 7, 8]], [[-3, -1, -2]], [[0]], [[2, -1, 2]]], ('list', 'dp')),
- ('longest-common-prefix', 'longestCommonPrefix', 'def longestCommonPrefix(self, strs: list[str]) -> str:',
-  'Return the longest string that is a prefix of every string in strs ("" if strs is empty).',
-  '''def longestCommonPrefix(self, strs):
-    if not strs:
-        return ''
-    p = strs[0]
-    for s in strs[1:]:
-        while not s.startswith(p):
-            p = p[:-1]
-    return p''',
-  ['''def longestCommonPrefix(self, strs):
-    if len(strs) < 2:
-        return strs[0] if strs else ''
-    a, b = strs[0], strs[1]
-    i = 0
-    while i < min(len(a), len(b)) and a[i] == b[i]:
-        i += 1
-    return a[:i]''',
-   '''def longestCommonPrefix(self, strs):
-    for i, chars in enumerate(zip(*strs)):
-        if len(set(chars)) > 1:
-            return strs[0][:i]
-    return strs[0]'''],
-  [[['abc', 'abd', 'xyz']], [['same', 'sam']], [['pre', 'prefix', 'press']]],
-  [[['flower', 'flow', 'flight']], [['dog', 'racecar', 'car']], [[]], [['a']], [['ab', 'ab']], [['abc', 'abd', 'ab']]], ('string',)),
- ('valid-parentheses', 'isValid', 'def isValid(self, s: str) -> bool:',
-  'Return True if the brackets ()[]{} in s are balanced and correctly nested.',
-  '''def isValid(self, s):
-    pairs, stack = {')': '(', ']': '[', '}': '{'}, []
-    for c in s:
-        if c in pairs:
-            if not stack or stack.pop() != pairs[c]:
-                return False
-        else:
-            stack.append(c)
-    return not stack''',
-  ['''def isValid(self, s):
-    return all(s.count(a) == s.count(b) for a, b in ('()', '[]', '{}'))''',
-   '''def isValid(self, s):
-    pairs, stack = {')': '(', ']': '[', '}': '{'}, []
-    for c in s:
-        if c in pairs:
-            if not stack or stack.pop() != pairs[c]:
-                return False
-        else:
-            stack.append(c)
-    return True'''],
-  [['[(])'], ['{{}'], ['([]{})']],
-  [['()'], ['()[]{}'], ['(]'], ['([)]'], ['{[]}'], [''], ['(('], [']']], ('string', 'stack')),
- ('longest-palindrome', 'longestPalindrome', 'def longestPalindrome(self, s: str) -> int:',
-  'Return the length of the longest palindromic substring of s.',
-  '''def longestPalindrome(self, s):
-    best = 0
-    for c in range(2 * len(s) - 1):
-        lo, hi = c // 2, (c + 1) // 2
-        while lo >= 0 and hi < len(s) and s[lo] == s[hi]:
-            lo, hi = lo - 1, hi + 1
-        best = max(best, hi - lo - 1)
-    return best''',
-  ['''def longestPalindrome(self, s):
-    best = 0
-    for c in range(len(s)):
-        lo, hi = c, c
-        while lo >= 0 and hi < len(s) and s[lo] == s[hi]:
-            lo, hi = lo - 1, hi + 1
-        best = max(best, hi - lo - 1)
-    return best''',
-   '''def longestPalindrome(self, s):
-    best, run = 0, 0
-    for i, c in enumerate(s):
-        run = run + 1 if i and s[i - 1] == c else 1
-        best = max(best, run)
-    return best'''],
-  [['xabbay'], ['aaab'], ['abacdc']],
-  [['babad'], ['cbbd'], ['a'], [''], ['racecar'], ['abccba']], ('string', 'dp')),
- ('coin-change', 'coinChange', 'def coinChange(self, coins: list[int], amount: int) -> int:',
-  'Return the fewest coins (unlimited supply of each value in coins) that sum to amount, or -1 if impossible.',
-  '''def coinChange(self, coins, amount):
-    INF = amount + 1
-    dp = [0] + [INF] * amount
-    for a in range(1, amount + 1):
-        for c in coins:
-            if c <= a and dp[a - c] + 1 < dp[a]:
-                dp[a] = dp[a - c] + 1
-    return dp[amount] if dp[amount] < INF else -1''',
-  ['''def coinChange(self, coins, amount):
-    n = 0
-    for c in sorted(coins, reverse=True):
-        n += amount // c
-        amount %= c
-    return n if amount == 0 else -1''',
-   '''def coinChange(self, coins, amount):
-    INF = amount + 1
-    dp = [0] + [INF] * amount
-    for a in range(1, amount + 1):
-        for c in coins:
-            if c <= a and dp[a - c] + 1 < dp[a]:
-                dp[a] = dp[a - c] + 1
-    return dp[amount] if dp[amount] < INF else 0'''],
-  [[[1, 5, 6, 9], 11], [[3, 7], 5], [[2, 3], 7]],
-  [[[1, 2, 5], 11], [[2], 3], [[1], 0], [[1, 3, 4], 6], [[2, 5, 10, 1], 27], [[186, 419, 83, 408], 6249]], ('dp',)),
- ('longest-increasing-subsequence', 'lengthOfLIS', 'def lengthOfLIS(self, nums: list[int]) -> int:',
-  'Return the length of the longest strictly increasing subsequence of nums (not necessarily contiguous).',
-  '''def lengthOfLIS(self, nums):
-    best = [1] * len(nums)
-    for i in range(len(nums)):
-        for j in range(i):
-            if nums[j] < nums[i]:
-                best[i] = max(best[i], best[j] + 1)
-    return max(best, default=0)''',
-  ['''def lengthOfLIS(self, nums):
-    best = cur = 0
-    for i, v in enumerate(nums):
-        cur = cur + 1 if i and nums[i - 1] < v else 1
-        best = max(best, cur)
-    return best''',
-   '''def lengthOfLIS(self, nums):
-    return len(set(nums))'''],
-  [[[4, 10, 4, 3, 8, 9]], [[3, 1, 2, 0, 5]], [[2, 2, 3]]],
-  [[[10, 9, 2, 5, 3, 7, 101, 18]], [[0, 1, 0, 3, 2, 3]], [[7, 7, 7, 7]], [[]], [[5]], [[1, 3, 2, 4]]], ('list', 'dp')),
- ('edit-distance', 'minDistance', 'def minDistance(self, a: str, b: str) -> int:',
-  'Return the fewest single-character inserts, deletes or replacements that turn a into b.',
-  '''def minDistance(self, a, b):
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
-        prev = cur
-    return prev[-1]''',
-  ['''def minDistance(self, a, b):
-    return abs(len(a) - len(b)) + sum(x != y for x, y in zip(a, b))''',
-   '''def minDistance(self, a, b):
-    prev = [0] * (len(b) + 1)
-    for i in range(1, len(a) + 1):
-        cur = [0] * (len(b) + 1)
-        for j in range(1, len(b) + 1):
-            cur[j] = prev[j - 1] + 1 if a[i - 1] == b[j - 1] else max(prev[j], cur[j - 1])
-        prev = cur
-    return len(a) + len(b) - 2 * prev[-1]'''],
-  [['sunday', 'saturday'], ['ab', 'ba'], ['abc', 'yabd']],
-  [['horse', 'ros'], ['intention', 'execution'], ['', ''], ['a', ''], ['abc', 'abc'], ['kitten', 'sitting']], ('string', 'dp')),
- ('num-islands', 'numIslands', 'def numIslands(self, grid: list[str]) -> int:',
-  "grid is a list of equal-length rows of '1' (land) and '0' (water); return the number of islands (land cells joined up/down/left/right).",
-  '''def numIslands(self, grid):
-    seen, n = set(), 0
-    for r in range(len(grid)):
-        for c in range(len(grid[r])):
-            if grid[r][c] == '1' and (r, c) not in seen:
-                n += 1
-                stack = [(r, c)]
-                seen.add((r, c))
-                while stack:
-                    i, j = stack.pop()
-                    for a, b in ((i + 1, j), (i - 1, j), (i, j + 1), (i, j - 1)):
-                        if 0 <= a < len(grid) and 0 <= b < len(grid[a]) and grid[a][b] == '1' and (a, b) not in seen:
-                            seen.add((a, b))
-                            stack.append((a, b))
-    return n''',
-  ['''def numIslands(self, grid):
-    seen, n = set(), 0
-    for r in range(len(grid)):
-        for c in range(len(grid[r])):
-            if grid[r][c] == '1' and (r, c) not in seen:
-                n += 1
-                stack = [(r, c)]
-                seen.add((r, c))
-                while stack:
-                    i, j = stack.pop()
-                    for a in (i - 1, i, i + 1):
-                        for b in (j - 1, j, j + 1):
-                            if 0 <= a < len(grid) and 0 <= b < len(grid[a]) and grid[a][b] == '1' and (a, b) not in seen:
-                                seen.add((a, b))
-                                stack.append((a, b))
-    return n''',
-   '''def numIslands(self, grid):
-    n = 0
-    for r in range(len(grid)):
-        for c in range(len(grid[r])):
-            if grid[r][c] == '1' and not (r and grid[r - 1][c] == '1') and not (c and grid[r][c - 1] == '1'):
-                n += 1
-    return n'''],
-  [[['10', '01']], [['0110', '1100']], [['111', '000', '111']]],
-  [[['11110', '11010', '11000', '00000']], [['11000', '11000', '00100', '00011']], [[]], [['1']], [['0']],
-   [['101', '010', '101']], [['101', '111']]], ('grid', 'dfs')),
- ('merge-intervals', 'merge', 'def merge(self, intervals: list[list[int]]) -> list[list[int]]:',
-  'Merge all overlapping or touching intervals [start, end] and return them sorted by start.',
-  '''def merge(self, intervals):
-    out = []
-    for s, e in sorted(intervals):
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return out''',
-  ['''def merge(self, intervals):
-    out = []
-    for s, e in intervals:
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return out''',
-   '''def merge(self, intervals):
-    out = []
-    for s, e in sorted(intervals):
-        if out and s < out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return out'''],
-  [[[[2, 3], [1, 2]]], [[[6, 8], [1, 9]]], [[[1, 2], [3, 4]]]],
-  [[[[1, 3], [2, 6], [8, 10], [15, 18]]], [[[1, 4], [4, 5]]], [[]], [[[1, 4], [0, 4]]], [[[1, 4], [2, 3]]], [[[5, 6]]]],
-  ('list', 'sorting')),
- ('trapping-rain-water', 'trap', 'def trap(self, height: list[int]) -> int:',
-  'height gives bar heights of width 1; return how much rain water is trapped between the bars.',
-  '''def trap(self, height):
-    n = len(height)
-    left, right = [0] * n, [0] * n
-    for i in range(n):
-        left[i] = max(height[i], left[i - 1] if i else 0)
-    for i in range(n - 1, -1, -1):
-        right[i] = max(height[i], right[i + 1] if i < n - 1 else 0)
-    return sum(min(left[i], right[i]) - height[i] for i in range(n))''',
-  ['''def trap(self, height):
-    total, top = 0, 0
-    for h in height:
-        top = max(top, h)
-        total += top - h
-    return total''',
-   '''def trap(self, height):
-    total = 0
-    for i in range(1, len(height) - 1):
-        total += max(0, min(height[i - 1], height[i + 1]) - height[i])
-    return total'''],
-  [[[2, 0, 2, 0, 1]], [[1, 0, 1]], [[3, 1, 2, 1, 3]]],
-  [[[0, 1, 0, 2, 1, 0, 1, 3, 2, 1, 2, 1]], [[4, 2, 0, 3, 2, 5]], [[]], [[1]], [[3, 0, 3]], [[5, 4, 1, 2]]], ('list', 'two-pointers')),
- ('decode-ways', 'numDecodings', 'def numDecodings(self, s: str) -> int:',
-  "Letters A..Z are encoded as '1'..'26'; return how many ways the digit string s can be decoded.",
-  '''def numDecodings(self, s):
-    if not s:
-        return 0
-    prev, cur = 1, int(s[0] != '0')
-    for i in range(1, len(s)):
-        nxt = cur if s[i] != '0' else 0
-        if 10 <= int(s[i - 1:i + 1]) <= 26:
-            nxt += prev
-        prev, cur = cur, nxt
-    return cur''',
-  ['''def numDecodings(self, s):
-    if not s:
-        return 0
-    prev, cur = 1, 1
-    for i in range(1, len(s)):
-        nxt = cur
-        if 10 <= int(s[i - 1:i + 1]) <= 26:
-            nxt += prev
-        prev, cur = cur, nxt
-    return cur''',
-   '''def numDecodings(self, s):
-    if not s:
-        return 0
-    prev, cur = 1, int(s[0] != '0')
-    for i in range(1, len(s)):
-        nxt = cur if s[i] != '0' else 0
-        if int(s[i - 1:i + 1]) <= 26:
-            nxt += prev
-        prev, cur = cur, nxt
-    return cur'''],
-  [['101'], ['2101'], ['1234']],
-  [['12'], ['226'], ['06'], ['0'], ['10'], ['11106'], ['27']], ('string', 'dp')),
-]
+def problem_specs() -> dict:
+    "`{'easy': [...], 'hard': [...]}` from `data/problem_specs.json`, each solution's lines joined back to text."
+    d = json.loads((_data_dir()/'problem_specs.json').read_text(encoding='utf-8'))
+    text = lambda lines: '\n'.join(lines)
+    return {k: [dict(s, canonical=text(s['canonical']), wrong=[text(w) for w in s['wrong']]) for s in d[k]]
+            for k in ('easy', 'hard')}
 
 # %% ../nbs/01_problems.ipynb #fefe8594
 def _solution(method_src):
@@ -782,40 +139,33 @@ def _spec_problems(specs, difficulty, modes, rng, per_mode):
     specs = list(specs); rng.shuffle(specs)
     if len(specs) != per_mode * len(modes): raise ValueError(f"{difficulty}: need {per_mode} per mode")
     out = []
-    for i, (slug, method, sig, desc, canon, wrongs, visible, tests, tags) in enumerate(specs):
-        pid, code = f"{difficulty}-{slug}", _solution(canon)
-        wcodes = [_solution(w) for w in wrongs]
+    for i, s in enumerate(specs):
+        method, visible, tests = s['method'], s['visible'], s['tests']
+        pid, code = f"{difficulty}-{s['slug']}", _solution(s['canonical'])
+        wcodes = [_solution(w) for w in s['wrong']]
         _check_wrongs(pid, code, method, wcodes, visible, tests)
         def exp(args):
             r = _run(code, method, args)
             if isinstance(r, Exception): raise ValueError(f"{pid}: canonical raised {r!r} on {args}")
             return r
-        out.append(dict(id=pid, mode=modes[i // per_mode], method=method, signature=sig, description=desc,
-                        canonical=code, tests=[[a, exp(a)] for a in tests], visible=[[a, exp(a)] for a in visible],
-                        wrong=wcodes, difficulty=difficulty, tags=list(tags)))
+        out.append(dict(id=pid, mode=modes[i // per_mode], method=method, signature=s['signature'],
+                        description=s['description'], canonical=code, tests=[[a, exp(a)] for a in tests],
+                        visible=[[a, exp(a)] for a in visible], wrong=wcodes, difficulty=difficulty, tags=list(s['tags'])))
     return out
 
 # %% ../nbs/01_problems.ipynb #2a1e6996
-def _data_dir():
-    import projected_grpo
-    return Path(projected_grpo.__file__).resolve().parent / 'data'
-
-def bank_path() -> Path:
-    "The shipped bank: `projected_grpo/data/problems.json`."
-    return _data_dir() / 'problems.json'
-
 def build_bank(path=None, seed:int=0, modes=MODES) -> list[dict]:
     "Generate the problem bank deterministically from `seed`, validate it, write it to `path` (default: the package data) and return the rows."
     rng = random.Random(seed)
     rows = _tiny_problems(modes, rng)
-    rows += _spec_problems(_EASY, 'easy', modes, rng, 4) + _spec_problems(_HARD, 'hard', modes, rng, 2)
+    sp = problem_specs()
+    rows += _spec_problems(sp['easy'], 'easy', modes, rng, 4) + _spec_problems(sp['hard'], 'hard', modes, rng, 2)
     rows.sort(key=lambda r: (modes.index(r['mode']), DIFFICULTIES.index(r['difficulty']), r['id']))
     _validate_rows(rows, modes)
     if path is not False:
         path = Path(path or bank_path())
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text('[\n' + ',\n'.join(json.dumps(r) for r in rows) + '\n]\n')  # a list, one problem per line
-        _bank_rows.cache_clear()
     return rows
 
 DIFFICULTIES = ('tiny', 'easy', 'hard')
@@ -834,41 +184,27 @@ def _validate_rows(rows, modes):
     if len(set(counts.values())) != 1: raise ValueError(f"modes unbalanced: {counts}")
 
 # %% ../nbs/01_problems.ipynb #7dd05eec
-@functools.lru_cache(maxsize=4)
-def _bank_rows(path:str) -> tuple:
-    p = Path(path)
-    if not p.exists(): raise FileNotFoundError(f"{p} is missing: run projected_grpo.problems.build_bank() to regenerate it")
-    return tuple(json.loads(p.read_text()))
-
-def problem_from_row(r:dict) -> Problem:
-    "A `Problem` from a JSON row (lists back to tuples where the contract has tuples)."
-    return Problem(id=r['id'], mode=r['mode'], method=r['method'], signature=r['signature'],
-                   description=r['description'], canonical=r['canonical'],
-                   tests=[(list(a), e) for a, e in r['tests']], visible=[(list(a), e) for a, e in r['visible']],
-                   wrong=list(r['wrong']), difficulty=r['difficulty'], tags=tuple(r.get('tags', ())))
-
-def _selects(r, s):
-    if s in DIFFICULTIES: return r['difficulty'] == s
-    if s in MODES: return r['mode'] == s
-    return s in r.get('tags', ())
+def _selects(p, s):
+    if s in DIFFICULTIES: return p.difficulty == s
+    if s in MODES: return p.mode == s
+    return s in p.tags
 
 def load_problems(split=None, path=None) -> list[Problem]:
     "The bank as `Problem`s: all, or those selected by `split` (difficulty, mode, tag, or a list of these)."
-    rows = _bank_rows(str(path or bank_path()))
-    if split is None: sel = rows
-    else:
-        keys = [split] if isinstance(split, str) else list(split)
-        known = set(DIFFICULTIES) | set(MODES) | {t for r in rows for t in r.get('tags', ())}
-        bad = [k for k in keys if k not in known]
-        if bad: raise ValueError(f"unknown split {bad}: use None, a difficulty {DIFFICULTIES}, a mode, a tag, or a list of these")
-        sel = [r for r in rows if any(_selects(r, k) for k in keys)]
-    return [problem_from_row(r) for r in sel]
+    ps = list(rewards.read_bank(path).values())                       # fresh objects, in bank order
+    if split is None: return ps
+    keys = [split] if isinstance(split, str) else list(split)
+    known = set(DIFFICULTIES) | set(MODES) | {t for p in ps for t in p.tags}
+    bad = [k for k in keys if k not in known]
+    if bad: raise ValueError(f"unknown split {bad}: use None, a difficulty {DIFFICULTIES}, a mode, a tag, or a list of these")
+    return [p for p in ps if any(_selects(p, k) for k in keys)]
 
 def get_problem(id:str, path=None) -> Problem:
     "The bank's problem with this id."
-    for r in _bank_rows(str(path or bank_path())):
-        if r['id'] == id: return problem_from_row(r)
-    raise KeyError(f"no problem {id!r} in the bank; ids are listed by [p.id for p in load_problems()]")
+    bank = rewards.read_bank(path)
+    if id not in bank: raise KeyError(f"no problem {id!r} in the bank; ids are listed by [p.id for p in load_problems()]")
+    return bank[id]
+
 
 # %% ../nbs/01_problems.ipynb #2a516a2f
 def bank_table(problems=None) -> str:
@@ -896,68 +232,6 @@ def render_prompt(problem:Problem, mode:str|None=None, tokenizer=None, chat_kwar
         return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True,
                                              **{'enable_thinking': False, **(chat_kwargs or {})})
     return PLAIN_PROMPT.format(**f)
-
-# %% ../nbs/01_problems.ipynb #061aa7bc
-LEETCODE_HEADER = ("from typing import *\nfrom collections import *\nfrom itertools import *\nfrom functools import *\n"
-                   "from math import *\nfrom heapq import *\nfrom bisect import *\nimport math, heapq, bisect, itertools, functools, collections\n")
-
-def _plain(v) -> bool:
-    "Plain JSON-like data (what the oracle compares): no tuples, sets or objects."
-    if v is None or type(v) in (bool, int, float, str): return True
-    if type(v) is list: return all(map(_plain, v))
-    if type(v) is dict: return all(type(k) is str and _plain(x) for k, x in v.items())
-    return False
-
-def _literal(text:str):
-    try: return ast.literal_eval(text)
-    except (ValueError, SyntaxError): return json.loads(text)
-
-def _parse_inputs(text:str, params:list[str]) -> list:
-    "'nums = [1,2], k = 3' (or positional '[1,2], 3') → [[1, 2], 3] in signature order."
-    call = ast.parse(f"f({text})", mode='eval').body
-    pos = [ast.literal_eval(a) for a in call.args]
-    kw = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
-    return pos + [kw[p] for p in params[len(pos):]] if kw else pos
-
-def leetcode_row_to_problem(row:dict, mode:str, n_visible:int=3, min_tests:int=5) -> Problem|None:
-    "One dataset row as a `Problem`, or None when it cannot be graded as plain data."
-    try:
-        method = row['entry_point'].rsplit('.', 1)[-1]
-        sig = next(l.strip() for l in row['starter_code'].splitlines() if l.strip().startswith(f'def {method}('))
-        if re.search(r'\b(ListNode|TreeNode|Node)\b', sig): return None
-        fn = ast.parse(sig + '\n    pass').body[0]
-        params = [a.arg for a in fn.args.args][1:]
-        pairs, seen = [], set()
-        for io in row['input_output']:
-            args, exp = _parse_inputs(io['input'], params), _literal(io['output'])
-            key = json.dumps(args)
-            if len(args) != len(params) or not _plain(args) or not _plain(exp) or key in seen: continue
-            seen.add(key); pairs.append((args, exp))
-    except (KeyError, StopIteration, ValueError, SyntaxError, TypeError, json.JSONDecodeError): return None
-    if len(pairs) < n_visible + min_tests: return None
-    diff = {'easy': 'easy'}.get(str(row.get('difficulty', '')).lower(), 'hard')
-    return Problem(id=f"lc-{row['task_id']}", mode=mode, method=method, signature=sig,
-                   description=row['problem_description'].strip(), canonical=LEETCODE_HEADER + row['completion'].strip() + '\n',
-                   tests=pairs[n_visible:], visible=pairs[:n_visible], wrong=[], difficulty=diff,
-                   tags=tuple(row.get('tags') or ()) + ('leetcode',))
-
-def leetcode_problems(path=None, source:str='newfacade/LeetCodeDataset', split:str='train', limit:int|None=None,
-                      modes=MODES, n_visible:int=3, min_tests:int=5) -> list[Problem]:
-    "Problems from the public LeetCode dataset (`datasets` + network), or from a local .jsonl/.json file in its format."
-    if path is not None:
-        text = Path(path).read_text()
-        rows = json.loads(text) if text.lstrip().startswith('[') else [json.loads(l) for l in text.splitlines() if l.strip()]
-    else:
-        try: import datasets
-        except ImportError as e: raise ImportError("leetcode_problems needs `pip install datasets` (or pass path= a local .jsonl)") from e
-        rows = list(datasets.load_dataset(source, split=split))
-    rows = sorted(rows, key=lambda r: (int(r.get('question_id') or 0), str(r['task_id'])))
-    out = []
-    for r in rows:
-        p = leetcode_row_to_problem(r, modes[len(out) % len(modes)], n_visible, min_tests)
-        if p is not None: out.append(p)
-        if limit and len(out) >= limit: break
-    return out
 
 # %% ../nbs/01_problems.ipynb #3eda0972
 @dataclass(frozen=True)
@@ -1008,10 +282,6 @@ def make_clean_pairs(problems=None, modes=None, variants=((0, 1), (1, 2), (2, 0)
     return out
 
 # %% ../nbs/01_problems.ipynb #d739d073
-def cache_dir() -> Path:
-    "`$PROJECTED_GRPO_CACHE`, default `~/.cache/projected_grpo`."
-    return Path(os.environ.get('PROJECTED_GRPO_CACHE', '~/.cache/projected_grpo')).expanduser()
-
 def restyle(code:str, i:int) -> str:
     "Surface variant `i` of a solution with the same behaviour: the method's final `return EXPR` as is (i%3==0), or via `ans`/`res`."
     name = (None, 'ans', 'res')[i % 3]
@@ -1036,8 +306,6 @@ def teacher_completions(p:Problem, n_clean:int=2, n_wrong:int=1, n_hack:int=3) -
     for r in rows: r['mode'] = p.mode
     return rows
 
-_GRADE_KEYS = ('reward', 'passed', 'gt_correct', 'exploited', 'mechanism', 'format_ok')
-
 def _code_sig(co) -> bytes:
     "Bytecode and constants of a code object, recursively (no addresses): changes when the function does."
     return co.co_code + b''.join(_code_sig(c) if inspect.iscode(c) else repr(c).encode() for c in co.co_consts)
@@ -1045,7 +313,7 @@ def _code_sig(co) -> bytes:
 def _pool_key(problems, params) -> str:
     h = hashlib.sha1()
     h.update(json.dumps([asdict(p) for p in problems], sort_keys=True, default=list).encode())
-    h.update(Path(rewards.__file__).read_bytes())
+    for m in (rewards, sandbox): h.update(Path(m.__file__).read_bytes())
     for f in (restyle, teacher_completions, fence): h.update(_code_sig(f.__code__))
     h.update(json.dumps(params, sort_keys=True).encode())
     return h.hexdigest()[:12]
@@ -1054,7 +322,7 @@ def default_pool_path(problems=None, n_clean:int=2, n_wrong:int=1, n_hack:int=3)
     "Where the pool of these problems and row counts is cached."
     problems = load_problems() if problems is None else problems
     key = _pool_key(problems, dict(n_clean=n_clean, n_wrong=n_wrong, n_hack=n_hack))
-    return cache_dir() / f"teacher_pool-{key}.json"
+    return cache_root() / f"teacher_pool-{key}.json"
 
 def build_teacher_pool(problems=None, path=None, n_clean:int=2, n_wrong:int=1, n_hack:int=3,
                        workers:int|None=None) -> dict[str, list[dict]]:
@@ -1065,7 +333,7 @@ def build_teacher_pool(problems=None, path=None, n_clean:int=2, n_wrong:int=1, n
     byid = {p.id: p for p in problems}
     flat = [(pid, r) for pid, rs in rows.items() for r in rs]
     for (pid, r), g in zip(flat, grade_many([(byid[pid], r['completion'], r['mode']) for pid, r in flat], workers=workers)):
-        r.update({k: g[k] for k in _GRADE_KEYS})
+        r.update({k: g[k] for k in GRADE_KEYS})
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f'.tmp{os.getpid()}')
     tmp.write_text(json.dumps({'problems': sorted(rows), 'rows': rows}))

@@ -9,7 +9,7 @@ import torch
 from torch.nn.functional import relu
 
 # %% auto #0
-__all__ = ['GATES', 'ARMS', 'project_one', 'project_all', 'cin_rows', 'null_cin', 'null_cin_mc', 'null_cin_basis',
+__all__ = ['GATES', 'PROJ_ARMS', 'project_one', 'project_all', 'cin_rows', 'null_cin', 'null_cin_mc', 'null_cin_basis',
            'purge_moments', 'project_update', 'confine', 'drift', 'check_basis']
 
 # %% ../nbs/03_project.ipynb #afb956b5
@@ -42,12 +42,12 @@ def project_one(g, V, gate_mode='one_sided', preserve_magnitude=False, overshoot
     return g_proj, removed, cin, cout
 
 # %% ../nbs/03_project.ipynb #b31d543e
-ARMS = ('none', 'erase', 'route')
+PROJ_ARMS = ('none', 'erase', 'route')   # what project_all writes (06's ARMS are the experiment's arms)
 
 def project_all(wrappers, V: dict, arm='none', gate_mode='one_sided', preserve_magnitude=False,
                 overshoot=1.0, per_module=False) -> dict:
     "Project every module's `δS.grad` that has a basis in `V`; `arm` decides what is written. Returns the diagnostics."
-    if arm not in ARMS: raise ValueError(f"arm {arm!r}: use one of {ARMS}")
+    if arm not in PROJ_ARMS: raise ValueError(f"arm {arm!r}: use one of {PROJ_ARMS}")
     names, rows = [], []
     for name, w in wrappers.items():
         if name not in V: continue                            # below noise floor → no hack signal → skip

@@ -27,5 +27,6 @@ def test_make_experiment_smoke(tmp_path):
     assert main['shuffled_V']['n'] == 0                                                # not run: listed, not invented
     md = (figs/'heldout_table.md').read_text()
     assert all(f'| {m} |' in md for m in MODES), md                                   # a row per held-out mode
-    assert str(runs/'smoke'/'erase-heldout_sentinel'/'s41') in (figs/'runs.md').read_text() or \
-        'erase-heldout_sentinel' in (figs/'runs.md').read_text()
+    held = f"`{runs/'smoke'/'erase-heldout_sentinel'/'s41'}`"
+    line = next((l for l in (figs/'runs.md').read_text().splitlines() if held in l), None)
+    assert line and 'held out: sentinel' in line and line.replace(' ', '').endswith('|yes|'), line   # listed and used

@@ -139,8 +139,9 @@ def test_arms(gvs, gate):
 def test_cin_rows_matches_project_all(gvs, B):
     W, V = _knobs(gvs)
     G = {n: torch.stack([w.δS.grad * (b + 1) * (-1) ** b for b in range(B)]) for n, w in W.items()}
+    assert 'm0' in V                                            # the first module always has a basis
     rows = cin_rows(G, V)
-    if not V: return
+    with pytest.raises(ValueError): cin_rows(G, {})             # no module with a basis: an error, not a 0
     for b in range(B):
         for n, w in W.items(): w.δS.grad = G[n][b].clone()
         assert abs(rows[b].item() - project_all(W, V, 'none')['cin']) < 1e-9

@@ -1,4 +1,4 @@
-"""The two command-line contracts of projected_grpo.rewards (DESIGN §10):
+"""The two command-line contracts of projected_grpo.rewards (README, "Contracts other tools rely on"):
 `python -m projected_grpo.rewards selfcheck` and `python -m projected_grpo.rewards grade FILE.jsonl`."""
 import json, os, subprocess, sys
 
@@ -71,16 +71,32 @@ def test_grade_jsonl_errors_stay_on_their_line(tmp_path, bank):
 def test_grade_unreadable_file_exits_nonzero(tmp_path, bank):
     assert cli('grade', str(tmp_path / 'missing.jsonl'), '--problems', bank).returncode != 0
     assert cli('grade', str(tmp_path), '--problems', bank).returncode != 0          # a directory
-    bad = tmp_path / 'bin.jsonl'; bad.write_bytes(b'\xff\xfe\x00garbage')
-    assert cli('grade', str(bad), '--problems', bank).returncode != 0              # not text
+
+
+def test_grade_bad_bytes_lose_only_their_line(tmp_path, bank):
+    p = P[0]
+    good = json.dumps({'problem_id': p.id, 'completion': R.fence(R.with_check(p.canonical, p, p.mode))}).encode()
+    f = tmp_path / 'mixed.jsonl'
+    f.write_bytes(good + b'\n\xff\xfe\x00garbage\n' + good + b'\n')
+    r = cli('grade', str(f), '--problems', bank)
+    assert r.returncode == 0, r.stderr
+    a, b, c = [json.loads(l) for l in r.stdout.splitlines()]
+    assert a['reward'] == c['reward'] == 1.25 and b == {'line': 2, 'error': b['error']} and 'UTF-8' in b['error']
+
+
+def test_grade_missing_or_broken_bank_is_not_bad_input(tmp_path):
+    f = tmp_path / 'in.jsonl'
+    f.write_text(json.dumps({'problem_id': P[0].id, 'completion': 'x'}) + '\n')
+    r = cli('grade', str(f), '--problems', str(tmp_path / 'no_bank.json'))
+    assert r.returncode == 2 and 'cannot read the problem bank' in r.stderr and 'is missing' in r.stderr and not r.stdout
+    broken = tmp_path / 'broken.json'; broken.write_text('[{"id": "ex_add3"}]')
+    r = cli('grade', str(f), '--problems', str(broken))
+    assert r.returncode == 2 and "problem 'ex_add3' is broken" in r.stderr and not r.stdout
 
 
 def test_grade_with_the_package_bank(tmp_path):
-    problems = pytest.importorskip('projected_grpo.problems')
-    try: bank = problems.load_problems()
-    except Exception as e: pytest.skip(f'problem bank not loadable yet: {e}')
-    if not bank: pytest.skip('empty problem bank')
-    p = bank[0]
+    from projected_grpo.problems import load_problems
+    p = load_problems()[0]
     f = tmp_path / 'in.jsonl'
     f.write_text(json.dumps({'problem_id': p.id, 'completion': R.fence(R.with_check(p.canonical, p, p.mode))}) + '\n'
                  + json.dumps({'problem_id': '__nope__', 'completion': 'x'}) + '\n')

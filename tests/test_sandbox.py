@@ -1,15 +1,20 @@
-"""Hostile submissions against the sandbox and the strict oracle (projected_grpo.rewards).
+"""Hostile submissions against the sandbox (projected_grpo.sandbox) and the strict oracle (projected_grpo.rewards).
 
 Every test checks the same three things besides its own: the grading process survives unchanged, the
 execution ends within its timeout, and nothing is left running. Whole file: well under two minutes.
+Tests of the layers only root gets (a private uid, namespaces, mounts) are skipped for another user, who gets
+the sandbox's warning naming the refused layers instead; as another user `os.kill(-1)` in model code would
+also reach every process of that user.
 """
 import json, os, signal, socket, tempfile, textwrap, threading, time, warnings
 
 import pytest
 
 D = textwrap.dedent
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason='needs root: the uid, namespace and mount layers are refused otherwise')
 
 import projected_grpo.rewards as R
+import projected_grpo.sandbox as S
 
 SOL = "class Solution:\n    def f(self, x):\n        return x + 1\n"
 T = 1.5   # wall timeout for hostile runs
@@ -19,7 +24,7 @@ def run(code, timeout=T, kind='oracle', mode=None, inputs=([1],), expected=None)
     req = {'code': code, 'kind': kind, 'mode': mode, 'method': 'f', 'inputs': [list(a) for a in inputs], 'timeout': timeout}
     if expected is not None: req['expected'] = expected
     t = time.monotonic()
-    r = R.sandbox_run(req, 2)
+    r = S.sandbox_run(req, 2)
     r['wall'] = time.monotonic() - t
     assert r['wall'] < timeout + 2.5, f"execution overran its timeout: {r['wall']:.1f}s"
     return r
@@ -30,7 +35,7 @@ UIDS = set()
 
 def sandbox_procs():
     "Processes running under a sandbox uid of this test session's workers."
-    UIDS.update(w.hello['uid'] for w in R._pool().all)
+    UIDS.update(w.hello['uid'] for w in S._pool().all)
     out = []
     for d in os.listdir('/proc'):
         if not d.isdigit(): continue
@@ -59,8 +64,9 @@ def grader_unchanged():
     assert r['done'] and r['report'] == {'results': [2]}
 
 
+@root_only
 def test_layers_all_on():
-    lay = R.sandbox_layers()
+    lay = S.sandbox_layers()
     missing = [k for k in ('uid', 'no_new_privs', 'netns', 'mountns', 'pidns', 'hide', 'proc', 'readonly', 'tmpfs') if not lay['layers'].get(k)]
     assert not missing, f"layers refused on this machine: {missing} ({lay['refused']})"
 
@@ -143,6 +149,7 @@ def test_fd_exhaustion():
     assert 'EMFILE' in r['stdout'] and int(r['stdout'].split()[1]) < 100 and r['done']
 
 
+@root_only
 def test_disk_fill():
     r = run(D("""
         import os
@@ -169,7 +176,7 @@ def test_disk_fill():
 
 def test_output_flood_truncated():
     r = run("import sys\nwhile True: sys.stdout.write('x' * 65536); sys.stderr.write('y' * 65536)\n", timeout=1.0)
-    assert r['killed'] and len(r['stdout']) <= R.DEFAULT_LIMITS['out_bytes'] and len(r['stderr']) <= R.DEFAULT_LIMITS['err_bytes']
+    assert r['killed'] and len(r['stdout']) <= S.DEFAULT_LIMITS['out_bytes'] and len(r['stderr']) <= S.DEFAULT_LIMITS['err_bytes']
 
 
 def test_segfault():
@@ -187,8 +194,9 @@ def test_exits_in_method_never_count(exit_code):
     assert not R.oracle_verdict(R.example_problems()[0], r)
 
 
+@root_only
 def test_kill_parent_group_and_everything():
-    wpid = R._pool().all[0].p.pid
+    wpid = S._pool().all[0].p.pid
     r = run(D(f"""
         import os, signal
         for target in (os.getppid(), 1, {wpid}, {os.getpid()}):
@@ -199,9 +207,10 @@ def test_kill_parent_group_and_everything():
         os.kill(-1, signal.SIGKILL)
         """) + SOL)
     assert not r['done']
-    assert all(w.p.poll() is None for w in R._pool().all)   # workers alive
+    assert all(w.p.poll() is None for w in S._pool().all)   # workers alive
 
 
+@root_only
 def test_daemons_die_with_the_execution():
     marker = f'/var/tmp/pgrpo-daemon-{os.getpid()}'
     r = run(D(f"""
@@ -219,6 +228,7 @@ def test_daemons_die_with_the_execution():
 
 
 # ---- network ----
+@root_only
 def test_no_network():
     srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1); srv.settimeout(0.1)
     port = srv.getsockname()[1]
@@ -237,10 +247,11 @@ def test_no_network():
 
 
 # ---- the grader's secrets and files ----
+@root_only
 def test_environment_is_scrubbed():
     os.environ['PGRPO_TEST_SECRET'] = 's3cr3t-value'
     try:
-        R.sandbox_configure()   # fresh workers started while the secret is in the grader's environment
+        S.sandbox_configure()   # fresh workers started while the secret is in the grader's environment
         r = run(D("""
             import os, glob
             print(dict(os.environ))
@@ -255,6 +266,7 @@ def test_environment_is_scrubbed():
         del os.environ['PGRPO_TEST_SECRET']
 
 
+@root_only
 def test_problem_data_and_home_are_hidden():
     pkg = os.path.dirname(R.__file__)
     r = run(D(f"""
@@ -273,6 +285,7 @@ def test_problem_data_and_home_are_hidden():
     assert 'problems' not in r['stdout'] and 'rewards.py' not in r['stdout']
 
 
+@root_only
 def test_no_writes_or_deletes_outside():
     d = tempfile.mkdtemp(dir='/var/tmp')
     canary = os.path.join(d, 'canary'); open(canary, 'w').write('keep')
@@ -296,6 +309,7 @@ def test_no_writes_or_deletes_outside():
     os.remove(canary); os.rmdir(d)
 
 
+@root_only
 def test_cannot_regain_privileges():
     r = run(D("""
         import os, ctypes, stat
@@ -362,16 +376,17 @@ def test_nonce_needed_for_flawed_pass():
     assert not g['passed'] and not g['gt_correct']
 
 
+@root_only
 def test_refused_layers_warn_once_and_keep_the_rest():
     try:
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter('always')
-            R.sandbox_configure(disable={'pidns', 'mountns', 'netns'})
+            S.sandbox_configure(disable={'pidns', 'mountns', 'netns'})
             r1 = run(SOL); r2 = run(SOL)
         msgs = [str(x.message) for x in w if issubclass(x.category, RuntimeWarning)]
         assert len(msgs) == 1 and 'pidns' in msgs[0] and 'mountns' in msgs[0], msgs
         assert r1['done'] and r2['done']
-        lay = R.sandbox_layers()['layers']
+        lay = S.sandbox_layers()['layers']
         assert lay['uid'] and lay['ipcns'] and not lay.get('pidns') and not lay.get('readonly')
         r = run(D(f"""
             import os, time
@@ -390,4 +405,4 @@ def test_refused_layers_warn_once_and_keep_the_rest():
         time.sleep(0.3)
         assert sandbox_procs() == []
     finally:
-        R.sandbox_configure()
+        S.sandbox_configure()

@@ -1,0 +1,32 @@
+"""Same seed, same trajectory: a `smoke` run of the erase arm (seed 41) against its per-step rows recorded in
+`tests/data/smoke_erase_s41_rows.jsonl` before the code was reorganised. A change that moves code around must not
+move a single loss, rate or overlap; a new field in the rows is fine, a missing or different one is not.
+Re-record (only for a change meant to alter the trajectory) with
+`python -m projected_grpo.train --preset smoke --arm erase --seed 41 --runs_dir /tmp/r --quiet` and copy
+`/tmp/r/smoke/erase/s41/rows.jsonl` over the file."""
+import json, math, subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDED = ROOT/'tests'/'data'/'smoke_erase_s41_rows.jsonl'
+
+
+def read(path): return [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
+
+
+def same(a, b):
+    if isinstance(a, float) and isinstance(b, float): return math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-7)
+    return a == b
+
+
+def test_smoke_erase_trajectory_unchanged(tmp_path):
+    cmd = [sys.executable, '-m', 'projected_grpo.train', '--preset', 'smoke', '--arm', 'erase', '--seed', '41',
+           '--runs_dir', str(tmp_path), '--quiet']
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    want, got = read(RECORDED), read(tmp_path/'smoke'/'erase'/'s41'/'rows.jsonl')
+    assert len(got) == len(want) == 4
+    for w, g in zip(want, got):
+        assert set(w) <= set(g), f"step {w['step']}: fields gone {sorted(set(w) - set(g))}"
+        diff = {k: (w[k], g[k]) for k in w if not same(w[k], g[k])}
+        assert not diff, f"step {w['step']}: recorded vs now {diff}"
