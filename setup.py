@@ -6,7 +6,7 @@ cfg = ConfigParser(delimiters=['='])
 cfg.read('settings.ini', encoding='utf-8')
 c = cfg['DEFAULT']
 req = c.get('requirements', '').split()
-dev = c.get('dev_requirements', '').split()
+extras = {k: c.get(f'{k}_requirements', '').split() for k in ('dev', 'trl', 'sweep', 'slurm', 'bench', 'track')}
 scripts = [s for s in c.get('console_scripts', '').split() if s]
 
 setup(
@@ -14,7 +14,7 @@ setup(
     author=c['author'], license='Apache-2.0', python_requires='>=' + c['min_python'],
     packages=find_packages(include=[c['lib_path'], c['lib_path'] + '.*']),
     include_package_data=True, package_data={c['lib_path']: ['data/*', 'data/**/*']},
-    install_requires=req, extras_require={'dev': dev, 'bench': ['trl'], 'sweep': ['ray'], 'track': ['tensorboard', 'trackio', 'wandb']},
+    install_requires=req, extras_require=extras,
     entry_points={'console_scripts': scripts, 'nbdev': [f"{c['lib_path']}={c['lib_path']}._modidx:d"]},
     zip_safe=False,
 )

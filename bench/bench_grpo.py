@@ -4,8 +4,9 @@
     python bench/bench_grpo.py --specs smoke --steps 4 --warmup 1 # quicker
     python bench/bench_grpo.py --specs '{"hidden_size":128,"num_hidden_layers":3}'   # a dict spec (laid over smoke)
     python bench/bench_grpo.py --trl-lora 8                       # also TRL with a rank-8 LoRA (needs `pip install peft`)
+    python bench/bench_grpo.py --callback-only                    # only TRL + ProjectionCallback(erase) vs TRL
 
-TRL is a benchmark-only extra (`pip install -e .[bench]` or `pip install trl`), imported here only.
+TRL is an optional extra (`pip install -e .[trl]`; `make setup` installs it with the `dev` extra).
 
 What runs, per model spec, with the same model weights, prompts per step, group size and completion length:
   * ours `none`:  one full iteration of `projected_grpo.train.train`'s loop — merged-weight rollouts, grading,
@@ -17,6 +18,9 @@ What runs, per model spec, with the same model weights, prompts per step, group 
     one generation batch of prompts × G rows (num_iterations=1, no gradient accumulation), gradient checkpointing
     OFF (TRL turns it on by default; our loop does not checkpoint). It trains every weight (TRL's default and what a
     TRL user runs); `--trl-lora R` adds a second pass against TRL with a rank-R LoRA on the same seven projections.
+  * TRL + `projected_grpo.trl.ProjectionCallback(erase)` vs TRL alone, on the same wrapped model (knobs only) in one
+    `GRPOTrainer` run: the callback's hooks run on even steps and are skipped on odd ones (`--no-callback` skips
+    this row). Target: the callback costs <= 5% of TRL's step.
 The arms are interleaved step by step inside TRL's training loop: our two steps run in a callback between two
 TRL steps, outside TRL's timed window, alternating their order, so load drift on the shared CPU hits all alike.
 
@@ -162,11 +166,11 @@ def our_step(run, step):
 
 
 # ---------------------------------------------------------------- TRL's side
-def trl_trainer(spec, cfg, problems, callback, outdir, lora: int = 0):
-    "GRPOTrainer on a fresh copy of the same local model, with the same prompts and the same reward."
+def trl_trainer(spec, cfg, problems, callback, outdir, lora: int = 0, model_tok=None, steps=None):
+    "GRPOTrainer on a fresh copy of the same local model (or on `model_tok`), with the same prompts and the same reward."
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
-    model, tok = load_model(spec, dtype=torch.float32)
+    model, tok = model_tok or load_model(spec, dtype=torch.float32)
     fixed_length(model, cfg.max_new)
     by_id = {p.id: p for p in problems}
     ds = Dataset.from_list([dict(prompt=render_prompt(p, tokenizer=tok), problem_id=p.id) for p in problems])
@@ -188,7 +192,7 @@ def trl_trainer(spec, cfg, problems, callback, outdir, lora: int = 0):
                       gradient_accumulation_steps=1, steps_per_generation=1, num_iterations=1,
                       max_completion_length=cfg.max_new, generation_kwargs=dict(min_new_tokens=cfg.max_new),
                       temperature=cfg.temperature, top_k=0, top_p=1.0, max_grad_norm=cfg.clip,
-                      learning_rate=1e-5, max_steps=callback.total, seed=cfg.seed, report_to='none',
+                      learning_rate=1e-5, max_steps=steps or callback.total, seed=cfg.seed, report_to='none',
                       save_strategy='no', disable_tqdm=True, dataloader_num_workers=0, log_completions=False)
     tr = GRPOTrainer(model=model, reward_funcs=reward, args=args, train_dataset=ds, processing_class=tok,
                      callbacks=[callback], peft_config=peft)
@@ -288,6 +292,67 @@ def bench_spec(spec, name, a, lora=0):
     if a.train_check and not lora: out['train'] = train_check(spec, a)
     return out
 
+def bench_callback(spec, name, a):
+    """TRL + `ProjectionCallback(erase)` against TRL alone, on the same wrapped model in the same run: the callback's
+    hooks run on even steps and are skipped on odd ones, so both arms share the adapter, the optimizer and the load."""
+    from transformers import TrainerCallback
+    from projected_grpo.adapter import wrap
+    from projected_grpo.extract import make_basis
+    from projected_grpo.problems import load_problems, make_pairs
+    from projected_grpo.trl import ProjectionCallback
+    cfg = make_config('smoke', arm='erase', **config_kw(spec, a))
+    problems = load_problems(cfg.problems)
+    model, tok = load_model(spec, dtype=torch.float32)
+    W = wrap(model)
+    V = make_basis('real', model, W, tok, make_pairs(problems, tokenizer=tok), k=cfg.k, seed=cfg.seed)
+    proj_cb = ProjectionCallback(W, V, arm='erase')
+    total = 2*(a.warmup + a.steps)
+
+    class Alternate(TrainerCallback):
+        """The projection callback's hooks run on one step of each pair and are skipped on the other, in the order
+        on/off, off/on, on/off, … (ABBA: anything that alternates with period 2, e.g. the grader's worker pool, hits
+        both alike). Each step timed whole, its grading apart."""
+        def __init__(self):
+            self.total, self.trl_clock, self.on, self.t0 = total, Clock(), False, None
+            self.wall, self.grading, self.hooks = {True: [], False: []}, {True: [], False: []}, []
+        def on_train_begin(self, *x, **kw): proj_cb.on_train_begin(*x, **kw)
+        def on_step_begin(self, args, state, control, **kw):
+            torch.set_num_threads(a.threads)
+            s = state.global_step
+            self.on, self.hook = (s % 2 == 0) != ((s//2) % 2 == 1), 0.
+            self.t0 = time.perf_counter()
+        def _hook(self, fn, *x, **kw):
+            if not self.on: return
+            t = time.perf_counter(); fn(*x, **kw); self.hook += time.perf_counter() - t
+        def on_pre_optimizer_step(self, *x, **kw): self._hook(proj_cb.on_pre_optimizer_step, *x, **kw)
+        def on_log(self, *x, **kw): proj_cb.on_log(*x, **kw)
+        def on_optimizer_step(self, *x, **kw): self._hook(proj_cb.on_optimizer_step, *x, **kw)
+        def on_step_end(self, args, state, control, **kw):
+            self.wall[self.on].append(time.perf_counter() - self.t0)
+            self.grading[self.on].append(self.trl_clock.t.get('grading', 0.)); self.trl_clock.t = {}
+            if self.on: self.hooks.append(self.hook)
+    cb = Alternate()
+    print(f"\n== model {name}: TRL + ProjectionCallback(erase) vs TRL alone, the same wrapped model ({len(W)} wrapped "
+          f"linears, basis on {len(V)} modules, k={cfg.k}), callback on even steps only; prompts/step={cfg.prompts} "
+          f"G={cfg.G} completion={cfg.max_new} tokens (fixed); {a.warmup} warm-up + {a.steps} timed steps per arm", flush=True)
+    with tempfile.TemporaryDirectory(prefix='bench_grpo_cb-') as d:
+        tr = trl_trainer(spec, cfg, problems, cb, d, model_tok=(fixed_length(model, cfg.max_new), tok), steps=total)
+        torch.set_num_threads(a.threads)
+        tr.train()
+    on, off = cb.wall[True][a.warmup:], cb.wall[False][a.warmup:]
+    assert len(on) == len(off) == a.steps and len(proj_cb.rows) == a.warmup + a.steps, (len(on), len(off), len(proj_cb.rows))
+    (m_on, i_on), (m_off, i_off) = med_iqr(on), med_iqr(off)
+    g_on, g_off = (statistics.median(cb.grading[k][a.warmup:]) for k in (True, False))
+    hook = statistics.median(cb.hooks[a.warmup:])
+    ratio = m_on/m_off
+    print(f"{'per optimizer step (s)':32s} {'wall median':>11s} {'IQR':>7s} {'of it grading':>13s}   ({a.steps} timed steps each)")
+    print(f"{'TRL + callback (erase)':32s} {m_on:11.3f} {i_on:7.3f} {g_on:13.3f}")
+    print(f"{'TRL, same adapter':32s} {m_off:11.3f} {i_off:7.3f} {g_off:13.3f}")
+    print(f"ratio TRL+callback / TRL = {ratio:.3f}  target <= 1.05: {'MET' if ratio <= 1.05 else 'NOT MET'}; the callback's "
+          f"own hooks: median {1e3*hook:.2f} ms/step = {100*hook/m_off:.2f}% of TRL's step "
+          f"(cout max {max(r['cout'] for r in proj_cb.rows):.1e} on the projected steps)")
+    return dict(model=name, trl_name='TRL + ProjectionCallback', cb=m_on, bare=m_off, cb_over_trl=ratio, hook=hook)
+
 def generation_probe(run, reps=3):
     "Our rollout generation as the loop runs it (`sample`: one left-padded call for all prompts) vs one call per prompt."
     cfg, tok, model, W = run['cfg'], run['tok'], run['model'], run['W']
@@ -360,6 +425,10 @@ def main(argv=None):
     ap.add_argument('--trl-lora', type=int, default=0, metavar='R',
                     help="also a pass against TRL with a rank-R LoRA on the seven projections (needs peft)")
     ap.add_argument('--explain', action='store_true', help="run the generation probe even when the target is met")
+    ap.add_argument('--callback-only', action='store_true',
+                    help="only the TRL + ProjectionCallback(erase) vs TRL row (skip our loop's arms)")
+    ap.add_argument('--no-callback', dest='callback', action='store_false',
+                    help="skip the TRL + ProjectionCallback(erase) vs TRL row")
     ap.add_argument('--no-train-check', dest='train_check', action='store_false',
                     help="skip re-timing the real train() loop (arm none) after the interleaved steps")
     a = ap.parse_args(argv)
@@ -377,10 +446,16 @@ def main(argv=None):
     for s in a.specs:
         spec = json.loads(s) if s.strip().startswith('{') else s
         name = s if isinstance(spec, str) else 'dict'
-        res.append(bench_spec(spec, name, a))
-        if a.trl_lora: res.append(bench_spec(spec, name, a, lora=a.trl_lora))
+        if not a.callback_only:
+            res.append(bench_spec(spec, name, a))
+            if a.trl_lora: res.append(bench_spec(spec, name, a, lora=a.trl_lora))
+        if a.callback or a.callback_only: res.append(bench_callback(spec, name, a))
     print("\nsummary (median wall s/step):")
     for r in res:
+        if 'cb' in r:
+            print(f"  {r['model']:6s} {'TRL + ProjectionCallback(erase)':30s} {r['cb']:.3f} | TRL alone, same adapter "
+                  f"{r['bare']:.3f} | ratio {r['cb_over_trl']:.3f} (<= 1.05); hooks {1e3*r['hook']:.2f} ms/step")
+            continue
         extra = f"; train() none {r['train']:.3f}" if 'train' in r else ''
         print(f"  {r['model']:6s} {r['trl_name']:30s} {r['trl']:.3f} | ours none {r['none']:.3f}  erase {r['erase']:.3f} | "
               f"ours/TRL {r['ours_over_trl']:.3f} (<= 0.8)  erase/none {r['erase_over_none']:.3f} (<= 1.05){extra}")

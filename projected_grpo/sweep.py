@@ -4,7 +4,7 @@
 
 # %% ../nbs/06b_sweep.ipynb #9f5d5942
 from __future__ import annotations
-import argparse, json, os, subprocess, sys, time
+import argparse, json, os, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +13,8 @@ from .rewards import MODES
 from .train import ARMS, PRESETS, make_config, run_dir
 
 # %% auto #0
-__all__ = ['NB_PARAMS', 'LOMO_ARMS', 'Job', 'make_job', 'plan', 'train_notebook', 'run_job', 'default_jobs', 'ray_resources',
-           'sweep', 'table', 'parser', 'main']
+__all__ = ['NB_PARAMS', 'LOMO_ARMS', 'BACKENDS', 'Job', 'make_job', 'plan', 'train_notebook', 'run_job', 'default_jobs',
+           'ray_resources', 'slurm_parameters', 'sweep', 'table', 'parser', 'main']
 
 # %% ../nbs/06b_sweep.ipynb #1081bdb5
 NB_PARAMS = ('arm', 'seed', 'preset', 'known_modes', 'gate_mode', 'overshoot', 'preserve_magnitude', 'project_update',
@@ -118,6 +118,21 @@ def ray_resources(job: Job) -> dict:
     "What a job's Ray task asks for."
     return dict(num_gpus=1) if job.device.startswith('cuda') else dict(num_cpus=1)
 
+def slurm_parameters(job: Job, partition: str | None = None, time: int = 24*60, gpus: int | None = None,
+                     cpus: int | None = None, mem_gb: int | None = None, sbatch: dict | None = None,
+                     setup: list | None = None) -> dict:
+    "submitit's `update_parameters` for one run: partition, time limit (minutes), GPUs, CPUs, memory, extra sbatch options."
+    cuda = job.device.startswith('cuda')
+    p = dict(name=f'pgrpo:{job.name}', timeout_min=int(time), nodes=1, tasks_per_node=1,
+             gpus_per_node=(1 if cuda else 0) if gpus is None else int(gpus),
+             cpus_per_task=(8 if cuda else 2) if cpus is None else int(cpus))   # 2 on CPU: the run + grader workers
+    if cuda and p['gpus_per_node'] < 1: raise ValueError(f"{job.name} runs on cuda: give each run a GPU (--gpus 1)")
+    if mem_gb: p['mem_gb'] = int(mem_gb)
+    if partition: p['slurm_partition'] = partition
+    if sbatch: p['slurm_additional_parameters'] = dict(sbatch)               # e.g. account=…, qos=…
+    if setup: p['slurm_setup'] = list(setup)                                 # shell lines before the run (module load …)
+    return p
+
 def _failed(job: Job, e: BaseException) -> dict:
     return dict(name=job.name, status='failed', wall_s=None, notebook=str(job.run_dir/'train.ipynb'),
                 error=f'{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ""}'[:300])
@@ -130,6 +145,33 @@ def _local(jobs, n_jobs, on_result):
         for f in as_completed(futs):
             i = futs[f]; out[i] = f.result(); on_result(out[i])
     finally: ex.shutdown(cancel_futures=True)             # Ctrl-C: start nothing new (running papermills get the signal too)
+    return [out[i] for i in range(len(jobs))]
+
+def _slurm(jobs, opts, on_result):
+    try: import submitit
+    except ImportError: raise ImportError('backend slurm needs submitit: pip install -e .[slurm]') from None
+    opts = dict(opts or {})
+    cluster, poll, folder = opts.pop('cluster', 'slurm'), opts.pop('poll_s', 30), opts.pop('folder', None)
+    if cluster == 'slurm' and not shutil.which('sbatch'):
+        raise RuntimeError('backend slurm needs sbatch on PATH: run the sweep on a SLURM login node')
+    ex = submitit.AutoExecutor(folder=f"{folder or jobs[0].run_dir.parents[2]/'.submitit'}/%j", cluster=cluster)
+    subs = {}
+    for i, j in enumerate(jobs):
+        ex.update_parameters(**slurm_parameters(j, **opts))
+        subs[ex.submit(run_job, j)] = i                                    # one SLURM job per run
+    print(f"submitted {len(subs)} {cluster} jobs: {', '.join(s.job_id for s in subs)}", flush=True)
+    out = {}
+    try:
+        for s in submitit.helpers.as_completed(list(subs), poll_frequency=poll):
+            i = subs[s]
+            try: out[i] = s.result()                                       # run_job's dict
+            except Exception as e:                                         # killed (time limit, node lost, scancel)
+                out[i] = _failed(jobs[i], e); out[i]['error'] += f' (log: {s.paths.stderr})'
+            on_result(out[i])
+    except KeyboardInterrupt:
+        left = [s.job_id for s in subs if subs[s] not in out]
+        print(f"the {cluster} jobs still queued or running go on: {' '.join(left)} (scancel them to stop)", file=sys.stderr)
+        raise
     return [out[i] for i in range(len(jobs))]
 
 def _ray(jobs, address, on_result):
@@ -151,19 +193,21 @@ def _ray(jobs, address, on_result):
     finally:
         if own: ray.shutdown()
 
+BACKENDS = ('local', 'ray', 'slurm')
+
 def sweep(jobs: list, n_jobs: int | None = None, backend: str = 'local', address: str | None = None,
-          on_result=lambda r: None) -> list:
-    "Run every unfinished job (local pool or Ray tasks); one result dict per job, in order."
-    if backend not in ('local', 'ray'): raise ValueError(f"backend={backend!r}: allowed values are local, ray")
+          on_result=lambda r: None, slurm: dict | None = None) -> list:
+    "Run every unfinished job (local pool, Ray tasks or SLURM jobs); one result dict per job, in order."
+    if backend not in BACKENDS: raise ValueError(f"backend={backend!r}: allowed values are {', '.join(BACKENDS)}")
     todo = [i for i, j in enumerate(jobs) if not j.done]
-    if todo and backend == 'local': train_notebook()                     # fail before anything runs (Ray: on the worker)
+    if todo and backend != 'ray': train_notebook()                       # fail before anything runs (Ray: on the worker)
     res = [None]*len(jobs)
     for i, j in enumerate(jobs):
         if i not in todo: res[i] = run_job(j); on_result(res[i])             # 'skipped'
     if todo:
         sub = [jobs[i] for i in todo]
-        ran = (_local(sub, n_jobs or default_jobs(sub[0].device), on_result) if backend == 'local'
-               else _ray(sub, address, on_result))
+        ran = (_local(sub, n_jobs or default_jobs(sub[0].device), on_result) if backend == 'local' else
+               _ray(sub, address, on_result) if backend == 'ray' else _slurm(sub, slurm, on_result))
         for i, r in zip(todo, ran): res[i] = r
     return res
 
@@ -189,18 +233,28 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument('--lomo-arms', nargs='+', default=list(LOMO_ARMS))
     ap.add_argument('--lomo-seeds', nargs='+', type=int, default=None, help='seeds of the leave-one-mode-out runs (default: --seeds)')
     ap.add_argument('--jobs', type=int, default=None, help='runs at once (local); default: one per core on CPU, 1 on cuda')
-    ap.add_argument('--backend', default='local', choices=('local', 'ray'))
+    ap.add_argument('--backend', default='local', choices=BACKENDS)
     ap.add_argument('--ray-address', default=None, help='a running Ray cluster (default: RAY_ADDRESS, else a local one)')
     ap.add_argument('--runs_dir', default='runs')
     ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help='any other Config field')
     ap.add_argument('--dry-run', action='store_true', help='print the jobs and whether each would run; run nothing')
+    s = ap.add_argument_group('--backend slurm (one SLURM job per run, through submitit)')
+    s.add_argument('--partition', default=None)
+    s.add_argument('--time', type=int, default=24*60, help='time limit of each run, minutes (default 1440)')
+    s.add_argument('--gpus', type=int, default=None, help='GPUs per run (default: 1 on a cuda preset, else 0)')
+    s.add_argument('--cpus', type=int, default=None, help='CPUs per run (default: 8 on a cuda preset, else 2)')
+    s.add_argument('--mem-gb', type=int, default=None)
+    s.add_argument('--sbatch', nargs='*', default=[], metavar='KEY=VALUE', help='other sbatch options: account=xyz qos=high')
+    s.add_argument('--slurm-setup', nargs='*', default=[], metavar='LINE', help="shell lines before each run ('module load cuda')")
+    s.add_argument('--cluster', default='slurm', choices=('slurm', 'local'),
+                   help="local: submitit's local executor, each run a process here (to try the backend without SLURM)")
     return ap
 
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
     try:
-        bad = [kv for kv in a.set if '=' not in kv]
-        if bad: raise ValueError(f'--set {bad[0]}: use key=value')
+        bad = [f'--set {kv}' for kv in a.set if '=' not in kv] + [f'--sbatch {kv}' for kv in a.sbatch if '=' not in kv]
+        if bad: raise ValueError(f'{bad[0]}: use key=value')
         ov = dict(kv.split('=', 1) for kv in a.set)
         jobs = plan(a.preset, a.arms, a.seeds, a.leave_one_mode_out, a.lomo_arms, a.lomo_seeds, runs_dir=a.runs_dir, **ov)
         if a.dry_run:
@@ -208,9 +262,11 @@ def main(argv=None) -> int:
             return 0
         n = a.jobs or default_jobs(jobs[0].device if jobs else 'cpu')
         print(f"{len(jobs)} jobs, {sum(not j.done for j in jobs)} to run ({a.backend}{', %d at once' % n if a.backend == 'local' else ''})", flush=True)
-        res = sweep(jobs, n, a.backend, a.ray_address,
+        slurm = dict(partition=a.partition, time=a.time, gpus=a.gpus, cpus=a.cpus, mem_gb=a.mem_gb, cluster=a.cluster,
+                     sbatch=dict(kv.split('=', 1) for kv in a.sbatch), setup=a.slurm_setup)
+        res = sweep(jobs, n, a.backend, a.ray_address, slurm=slurm,
                     on_result=lambda r: print(f"{r['status']:<8} {r['name']}" + (f"  ({r['wall_s']:.0f}s)" if r['wall_s'] else ''), flush=True))
-    except (ValueError, FileNotFoundError, ImportError) as e:
+    except (ValueError, FileNotFoundError, ImportError, RuntimeError) as e:
         print(f'error: {e}', file=sys.stderr); return 2
     except KeyboardInterrupt:
         print('interrupted: rerun the same command to go on (finished runs are skipped, killed ones resume)', file=sys.stderr)

@@ -42,3 +42,18 @@ def test_ray_backend(tmp_path):
         assert json.loads((j.run_dir/'summary.json').read_text())['config']['arm'] == j.params['arm']
     assert res[2]['notebook'] == str(jobs[2].run_dir/'train.ipynb') and res[2]['error']
     assert [r['status'] for r in sweep(jobs[:2], backend='ray')] == ['skipped', 'skipped']   # finished: no task at all
+
+
+def test_slurm_backend_with_submitits_local_executor(tmp_path):
+    pytest.importorskip('submitit')
+    jobs = plan('smoke', ['none'], [41], runs_dir=tmp_path, steps=1)
+    jobs += plan('smoke', ['route'], [41], runs_dir=tmp_path, steps=1, model=str(tmp_path/'no_such_model'))
+    seen = []
+    res = sweep(jobs, backend='slurm', on_result=seen.append, slurm=dict(cluster='local', poll_s=0.5, time=10))
+    assert [r['status'] for r in res] == ['done', 'failed'] and len(seen) == 2, res
+    assert jobs[0].done and (jobs[0].run_dir/'train.ipynb').exists()
+    assert json.loads((jobs[0].run_dir/'summary.json').read_text())['config']['arm'] == 'none'
+    assert res[1]['error'] and res[1]['notebook'] == str(jobs[1].run_dir/'train.ipynb')
+    logs = list((tmp_path/'.submitit').glob('*/*_log.out'))
+    assert len(logs) == 2, logs                                              # one submitit job per run
+    assert [r['status'] for r in sweep(jobs[:1], backend='slurm', slurm=dict(cluster='local'))] == ['skipped']   # no job
