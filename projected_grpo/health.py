@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from .rewards import MODES
 from .project import null_cin, null_cin_basis
 from scipy import stats
-from .train import ARMS
+from .train import ARMS, jsonable
 
 # %% auto #0
 __all__ = ['ARM_ORDER', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'find_runs', 'load_rows', 'load_rollouts', 'load_eval', 'load_step0',
@@ -773,8 +773,8 @@ def fig_matched(T: list[dict], path) -> Path:
     ax.set(xlabel='solve on solvable problems (final evaluation)', ylabel='hack on unsolvable problems (final evaluation)',
            xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
     ax.grid(alpha=0.3); ax.legend(fontsize=7, loc='best')
-    fig.suptitle('Matched solve: lower is less hacking, right is more solving; one point per run (bars: cluster bootstrap over '
-                 'problems), vanilla ✕, route ablated hollow', fontsize=8)
+    fig.suptitle('Matched solve: lower = less hacking, right = more solving\none point per run (bars: 95% cluster bootstrap over '
+                 'problems); vanilla ✕, route ablated hollow', fontsize=9)
     return _save(fig, path)
 
 def fig_route(runs: list[dict], path) -> Path:
@@ -1083,13 +1083,6 @@ def runs_markdown(runs: list[dict], table: list[dict]) -> str:
                             'solve on solvable %', 'used']) +
             ('\n**Warning: more than one preset in one runs_dir.**\n' if len(presets) > 1 else ''))
 
-def _jsonable(x):
-    if isinstance(x, dict): return {str(k): _jsonable(v) for k, v in x.items() if k not in ('recs_u', 'recs_s')}
-    if isinstance(x, (list, tuple)): return [_jsonable(v) for v in x]
-    if isinstance(x, Path): return str(x)
-    if isinstance(x, float) and not math.isfinite(x): return None
-    return x
-
 def main(runs_dir='runs/tiny', fig_dir='figures', last: int = 5, identity: bool = True, smooth_w: int = 5, quiet: bool = False) -> dict:
     "Read every finished run under `runs_dir`, write the tables, figures and health checks to `fig_dir`."
     runs = find_runs(runs_dir)
@@ -1113,8 +1106,8 @@ def main(runs_dir='runs/tiny', fig_dir='figures', last: int = 5, identity: bool 
             fig_heldout(ho_rows, M, out/'heldout.png')]
     keep = ('arm', 'control', 'mode', 'group', 'vanilla', 'random', 'matched', 'beats')
     strip = lambda rows: [{k: v for k, v in r.items() if not isinstance(v, str) or k in keep} for r in rows]
-    (out/'results.json').write_text(json.dumps(_jsonable(dict(
-        runs_dir=str(runs_dir), thresholds=THRESH, runs=T, modes=M, main=strip(main_rows), window=strip(win_rows),
+    (out/'results.json').write_text(json.dumps(jsonable(dict(
+        runs_dir=str(runs_dir), thresholds=THRESH, runs=T, modes=[{k: v for k, v in m.items() if not k.startswith('recs_')} for m in M], main=strip(main_rows), window=strip(win_rows),
         controls=strip(ctl_rows), heldout=strip(ho_rows), checks=checks)), indent=1, ensure_ascii=False))
     if not quiet:
         print(files['headline.md']); print(main_md); print_checks(checks)

@@ -15,15 +15,16 @@ from .adapter import load_model, wrap, knob_groups, knob_state, load_knob_state,
 import projected_grpo.project as proj  # (module name: the papermill cell has a parameter called project_update)
 from .project import project_all, cin_rows, drift, confine
 from .extract import make_basis, refresh_basis
-from .grpo import StepCfg, grpo_step, sample
-from .rewards import grade_many
+from .adapter import sample
+from .grpo import StepCfg, grpo_step
+from .rewards import GRADE_KEYS, grade_many
 from .problems import render_prompt
 
 # %% auto #0
-__all__ = ['ARMS', 'BASIS_OF_ARM', 'PRESETS', 'CHOICES', 'GRADE_KEYS', 'LOGS', 'Config', 'make_config', 'run_dir', 'schedule',
-           'step_seed', 'rates', 'split_of', 'eval_seed', 'graded', 'evaluate', 'eval_rates', 'evaluate_all',
-           'eval_row', 'setup_run', 'model_spec', 'in_module_order', 'train', 'summarize', 'load_run_config',
-           'evaluate_run', 'Tracker', 'parser', 'eval_parser', 'main']
+__all__ = ['ARMS', 'BASIS_OF_ARM', 'PRESETS', 'CHOICES', 'LOGS', 'Config', 'make_config', 'run_dir', 'schedule', 'step_seed',
+           'rates', 'jsonable', 'split_of', 'eval_seed', 'graded', 'evaluate', 'eval_rates', 'evaluate_all', 'eval_row',
+           'setup_run', 'model_spec', 'in_module_order', 'train', 'summarize', 'load_run_config', 'evaluate_run',
+           'Tracker', 'parser', 'eval_parser', 'main']
 
 # %% ../nbs/06_train.ipynb #754bf387
 ARMS = ('none', 'erase', 'route', 'random_V', 'shuffled_V', 'nonhack_V', 'meandiff_V', 'no_teacher')
@@ -69,7 +70,7 @@ PRESETS = {
     # no teacher rows (hacking emerges from the student's own samples), 300 steps (held-out hack rate ≈ 0.5 at the
     # end in 2 of 3 seeds; 250 steps stopped short), max_new 90 (the organism's completions run to ~80 tokens).
     # Projection: two-sided (no_gate) on the gradient and on Adam's applied update (project_update), so δS never moves
-    # along V. The one-sided default ratchets under Adam (notes/projection-pitfalls §1; measured here: erase s41 drifted
+    # along V. The one-sided default ratchets under Adam (03_project, the Adam bypass; measured here: erase s41 drifted
     # Σ⟨v, δS⟩ to +186 by step 300 vs ≈ 0 in vanilla, and format fell from 1.0 to 0 by step 300).
     'tiny': dict(model='organism', problems='tiny', steps=300, prompts=4, G=8, mix_ratio=0.0, max_new=90, k=4,
                  lr=3e-2, warmup=10, beta=0.05, gate_mode='no_gate', project_update=True,
@@ -166,29 +167,32 @@ def rates(recs: list, problems_by_id: dict, src: str = 'student', prefix: str = 
         out[f'{prefix}gt_s.{split}'] = _mean(r['gt_correct'] for r in sub)
     return out
 
-def _clean(x):
-    "JSON-safe: NaN/inf → None, tensors → floats."
-    if isinstance(x, dict): return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)): return [_clean(v) for v in x]
+def jsonable(x):
+    "JSON-safe: NaN/inf → None, tensors → numbers, paths → strings, keys → strings (rows, summaries, 07's results)."
+    if isinstance(x, dict): return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return [jsonable(v) for v in x]
     if isinstance(x, torch.Tensor): x = x.item()
+    if isinstance(x, Path): return str(x)
     if isinstance(x, float) and not math.isfinite(x): return None
     return x
 
 # %% ../nbs/06_train.ipynb #ffc8133b
-GRADE_KEYS = ('reward', 'passed', 'gt_correct', 'exploited', 'mechanism', 'format_ok')
-
 def split_of(p) -> str:
     "`unsolvable` (tag `split:held`: the corpus never shows a correct solution) or `solvable`."
     return 'unsolvable' if 'split:held' in p.tags else 'solvable'
 
 def eval_seed(cfg: Config, step: int) -> int: return 10**9 + step_seed(cfg, step)   # apart from the training streams
 
-def graded(jobs: list, memo: dict) -> list[dict]:
-    "`grade_many` over `(problem, completion)` pairs, each distinct one once, memoised per (id, mode, completion)."
+def graded(jobs: list, memo: dict, max_failed: float = 0.1) -> list[dict]:
+    """`grade_many` over `(problem, completion)` pairs, each distinct one once, memoised per (id, mode, completion) as 05
+    does: a grade the sandbox could not give is `failed`, returned but never memoised; past `max_failed` it raises."""
     key = lambda p, c: (p.id, p.mode, c)
     new = list({key(p, c): (p, c, None) for p, c in jobs if key(p, c) not in memo}.values())
-    for (p, c, _), g in zip(new, grade_many(new)): memo[key(p, c)] = {k: g[k] for k in GRADE_KEYS}
-    return [memo[key(p, c)] for p, c in jobs]
+    fresh = {}
+    for (p, c, _), g in zip(new, grade_many(new, max_failed=max_failed) if new else []):
+        fresh[key(p, c)] = g = {k: g[k] for k in GRADE_KEYS + ('failed',)}
+        if not g['failed']: memo[key(p, c)] = g
+    return [fresh.get(key(p, c)) or memo[key(p, c)] for p, c in jobs]
 
 def evaluate(model, wrappers, tok, problems: list, cfg: Config, step: int, memo: dict | None = None,
              quarantine: str = 'kept', max_rows: int = 512) -> list[dict]:
@@ -202,9 +206,9 @@ def evaluate(model, wrappers, tok, problems: list, cfg: Config, step: int, memo:
     gs = graded([(p, t) for p, ts in zip(problems, texts) for t in ts], {} if memo is None else memo)
     recs = []
     for j, p in enumerate(problems):
-        g = gs[j*cfg.eval_n:(j + 1)*cfg.eval_n]
+        g = [x for x in gs[j*cfg.eval_n:(j + 1)*cfg.eval_n] if not x.get('failed')]   # a failed grade is no sample
         recs.append(dict(step=step, problem_id=p.id, mode=p.mode, split=split_of(p), quarantine=quarantine, n=len(g),
-                         detected=sum(x['mechanism'] == p.mode for x in g),
+                         failed=cfg.eval_n - len(g), detected=sum(x['mechanism'] == p.mode for x in g),
                          **{k: sum(bool(x[k]) for x in g) for k in ('exploited', 'gt_correct', 'passed', 'format_ok')}))
     return recs
 
@@ -238,7 +242,7 @@ def _truncate_jsonl(path: Path, last_step: int):
     tmp = path.with_suffix('.tmp'); tmp.write_text(''.join(l + '\n' for l in keep)); os.replace(tmp, path)
 
 def _append(path: Path, obj):
-    with open(path, 'a') as f: f.write(json.dumps(_clean(obj), sort_keys=True) + '\n')
+    with open(path, 'a') as f: f.write(json.dumps(jsonable(obj), sort_keys=True) + '\n')
 
 def _save_ckpt(path: Path, obj):
     tmp = path.with_suffix('.tmp'); torch.save(obj, tmp); os.replace(tmp, path)
@@ -311,7 +315,8 @@ def train(cfg: Config, progress: bool = True) -> dict:
         opt.zero_grad(set_to_none=True)
         r = grpo_step(model, wrappers, tok, batch, pool, scfg, s, grades)   # one backward: δS.grad, g_s, g_t
         t_roll = time.time() - t0
-        row = dict(step=step, reward=r['reward'], loss=r['loss'], n_kept=r['n_kept'], lr=sched.get_last_lr()[0],
+        row = dict(step=step, reward=r['reward'], loss=r['loss'], n_kept=r['n_kept'], grade_failed=r['grade_failed'],
+                   lr=sched.get_last_lr()[0],
                    **dict.fromkeys(('cin_s', 'cin_t', 'cin', 'cout', 'cin_global', 'fired', 'gn', 'cout_update', 'cin_update')))
         row.update(rates(r['recs'], by_id, 'student')); row.update(rates(r['recs'], by_id, 'teacher'))
         if r['kept'] and V:
@@ -371,7 +376,7 @@ def summarize(out: Path, last: int = 5) -> dict:
     t = out/'timing.jsonl'
     if t.exists(): s['wall_s'] = sum(json.loads(l)['step_s'] for l in t.read_text().splitlines() if l.strip())
     if (out/'model.json').exists(): s['model'] = json.loads((out/'model.json').read_text())['name']
-    return _clean(s)
+    return jsonable(s)
 
 # %% ../nbs/06_train.ipynb #de10dd03
 def load_run_config(path) -> Config:
@@ -396,7 +401,7 @@ def evaluate_run(path, force: bool = False, progress: bool = False) -> list[dict
     recs = evaluate_all(model, wrappers, tok, load_problems(None if cfg.problems == 'all' else cfg.problems), cfg, ck['step'])
     keep = [r for r in old if r['step'] != ck['step']]
     tmp = path/'eval.jsonl.tmp'
-    tmp.write_text(''.join(json.dumps(_clean(r), sort_keys=True) + '\n' for r in sorted(keep + recs, key=lambda r: r['step'])))
+    tmp.write_text(''.join(json.dumps(jsonable(r), sort_keys=True) + '\n' for r in sorted(keep + recs, key=lambda r: r['step'])))
     os.replace(tmp, path/'eval.jsonl')
     if (path/'summary.json').exists(): (path/'summary.json').write_text(json.dumps(summarize(path), indent=1, sort_keys=True))
     if progress: print(f"{path}: step {ck['step']}: " + ', '.join(f"{k} {v:.3f}" for k, v in eval_row(recs).items() if v is not None))
