@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import torch
 from transformers import TrainerCallback
-from .project import ARMS, check_basis, drift, project_all, project_update
+from .project import PROJ_ARMS, check_basis, drift, project_all, project_update
 from .problems import render_prompt
 from .rewards import grade_many
 
@@ -37,7 +37,7 @@ class ProjectionCallback(TrainerCallback):
     def __init__(self, wrappers: dict, V: dict, arm: str = 'erase', gate_mode: str = 'no_gate',
                  project_update: bool = True, purge_moments: bool = False, preserve_magnitude: bool = False,
                  overshoot: float = 1.0):
-        if arm not in ARMS: raise ValueError(f"arm {arm!r}: use one of {ARMS}")
+        if arm not in PROJ_ARMS: raise ValueError(f"arm {arm!r}: use one of {PROJ_ARMS}")
         if not V: raise ValueError("V is empty (no module above the noise floor): there is nothing to project along")
         check_basis(V, wrappers)
         self.wrappers, self.arm, self.gate_mode = wrappers, arm, gate_mode
