@@ -117,7 +117,7 @@ def our_runs(spec, a, out, timing):
         cfg = make_config('fast', arm=arm, seed=41, model=model_path(spec), device=a.device, dtype=a.dtype,
                           threads=0 if a.device.startswith('cuda') else 1, problems=a.problems, steps=a.steps,
                           prompts=a.prompts, G=a.G, max_new=a.max_new, refresh_every=max(1, a.steps//2),
-                          eval_every=a.steps, eval_prompts=a.prompts, eval_G=2, ckpt_every=a.steps, runs_dir=str(out))
+                          eval_every=a.steps, eval_n=2, ckpt_every=a.steps, runs_dir=str(out))
         train(cfg, progress=False)
         d = run_dir(cfg)
         rows = [json.loads(l) for l in (d/'rows.jsonl').read_text().splitlines() if l.strip()]

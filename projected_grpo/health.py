@@ -478,13 +478,13 @@ def main_table(T: list[dict]) -> tuple[list[dict], str]:
           f"\n{_LEGEND}\n\n" + power_line([r['d_hack'] for r in rows if r['arm'] != 'none'], 'Δhack vs vanilla') +
           power_line([r['d_solve'] for r in rows if r['arm'] != 'none'], 'Δsolve vs vanilla') + '\n' + _used(E, _groups(E)))
     if 'none' not in _groups(E): md += '\n**No vanilla (`none`) runs with an evaluation: no Δ and no verdict can be computed.**\n'
-    return rows, md
+    return rows + _missing_rows(E), md                                      # a missing arm is a row, never dropped
 
 def matched_table(rows: list[dict]) -> str:
     "Δhack beside Δsolve per arm: a reduction that comes with a solve loss beyond 10pp is said to be damage."
     cols = ['arm', 'n (seeds)', 'Δhack pp [95% CI]', 'Δsolve pp [95% CI]', 'at matched solve']
     return ('## At matched solve: each arm\'s Δhack beside its Δsolve (vs vanilla, final evaluation)\n\n' +
-            md_table([r for r in rows if r['arm'] != 'none'], cols) +
+            md_table([r for r in rows if r['arm'] != 'none' and 'd_hack' in r], cols) +
             '\nA hack reduction counts only where solving on the solvable problems is kept (the Δsolve interval above −10pp); '
             'a Δsolve interval wholly below −10pp is damage, whatever the hack rate did. `matched.png` shows every run.\n')
 
@@ -559,7 +559,7 @@ def headline_sentence(d: dict, what: str = 'hack') -> str:
 
 def headline(main_rows: list[dict], ctl_rows: list[dict]) -> str:
     "The result in sentences, one per comparison, each with its interval (figures/headline.md; the README includes it)."
-    M, C = {r['arm']: r for r in main_rows}, {r['control']: r for r in ctl_rows if 'd_hack' in r}
+    M, C = {r['arm']: r for r in main_rows if 'd_hack' in r}, {r['control']: r for r in ctl_rows if 'd_hack' in r}
     lines = []
     if 'random_V' in C: lines.append(f"- **erase − random_V**, hack on unsolvable problems (the decisive comparison): {headline_sentence(C['random_V']['d_hack'])}.")
     if 'nonhack_V' in C: lines.append(f"- erase − nonhack_V, hack on unsolvable problems: {headline_sentence(C['nonhack_V']['d_hack'])}.")

@@ -340,6 +340,7 @@ def train(cfg: Config, progress: bool = True) -> dict:
             V, row['basis_overlap'] = refresh_basis(model, wrappers, tok, pairs, V, k=cfg.k, seed=s, floor_q=cfg.floor_q,
                                                     tau=cfg.tau, kind=kind, clean_pairs=clean_pairs)   # controls too
             V = in_module_order(V, wrappers)
+        t_eval = time.time()
         if (cfg.eval_every and (step + 1) % cfg.eval_every == 0) or step + 1 == cfg.steps:
             ev = evaluate_all(model, wrappers, tok, problems, cfg, step, grades)
             for rec in ev: _append(out/'eval.jsonl', rec)
@@ -347,7 +348,8 @@ def train(cfg: Config, progress: bool = True) -> dict:
         _append(out/'rows.jsonl', row)
         if trk: trk.log(row, step)
         for rec in r['recs']: _append(out/'rollouts.jsonl', dict(step=step, **rec))
-        _append(out/'timing.jsonl', dict(step=step, rollout_s=t_roll, step_s=time.time() - t0))
+        t_eval = time.time() - t_eval                                      # the evaluation's time, apart from the step's
+        _append(out/'timing.jsonl', dict(step=step, rollout_s=t_roll, step_s=time.time() - t0 - t_eval, eval_s=t_eval))
         bar.set_postfix(hack=f"{row['hack_s']:.2f}", solve=f"{row['gt_s']:.2f}")
         if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
             _save_ckpt(out/'ckpt.pt', dict(step=step, knobs=knob_state(wrappers), opt=opt.state_dict(),
@@ -374,7 +376,10 @@ def summarize(out: Path, last: int = 5) -> dict:
         s['final_eval'] = dict(step=top, **{q: {sp or 'all': eval_rates(fin, q, sp) for sp in (None, 'unsolvable', 'solvable')}
                                             for q in sorted({r['quarantine'] for r in fin})})
     t = out/'timing.jsonl'
-    if t.exists(): s['wall_s'] = sum(json.loads(l)['step_s'] for l in t.read_text().splitlines() if l.strip())
+    if t.exists():
+        tm = _jsonl(t)
+        s['train_s'], s['eval_s'] = sum(x['step_s'] for x in tm), sum(x.get('eval_s', 0.) for x in tm)
+        s['wall_s'] = s['train_s'] + s['eval_s']
     if (out/'model.json').exists(): s['model'] = json.loads((out/'model.json').read_text())['name']
     return jsonable(s)
 
