@@ -345,10 +345,10 @@ def train(cfg: Config, progress: bool = True) -> dict:
             ev = evaluate_all(model, wrappers, tok, problems, cfg, step, grades)
             for rec in ev: _append(out/'eval.jsonl', rec)
             row.update(eval_row(ev))
+        t_eval = time.time() - t_eval                                      # the evaluation's time, apart from the step's
         _append(out/'rows.jsonl', row)
         if trk: trk.log(row, step)
         for rec in r['recs']: _append(out/'rollouts.jsonl', dict(step=step, **rec))
-        t_eval = time.time() - t_eval                                      # the evaluation's time, apart from the step's
         _append(out/'timing.jsonl', dict(step=step, rollout_s=t_roll, step_s=time.time() - t0 - t_eval, eval_s=t_eval))
         bar.set_postfix(hack=f"{row['hack_s']:.2f}", solve=f"{row['gt_s']:.2f}")
         if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
