@@ -575,9 +575,10 @@ def headline(main_rows: list[dict], ctl_rows: list[dict]) -> str:
             lines.append(f"- {a} − vanilla, hack on unsolvable problems: {headline_sentence(M[a]['d_hack'])}; solve on solvable "
                          f"problems: {headline_sentence(M[a]['d_solve'], 'solve')}.")
     if 'erase' in M:
-        c3 = [C[c]['beats'] for c in ('random_V', 'nonhack_V') if c in C]
+        c3 = {c: C[c]['beats'] for c in ('random_V', 'nonhack_V') if c in C}
         lines.append(f"- H1 for erase: (1) {M['erase']['h1']['reduce']}, (2) {M['erase']['h1']['solve']}, (3) "
-                     f"{', '.join(c3) or 'no controls'} → **{h1_overall([M['erase']['h1']['reduce'], M['erase']['h1']['solve'], *c3])}**.")
+                     f"{', '.join(f'vs {c} {v}' for c, v in c3.items()) or 'no controls'} → "
+                     f"**{h1_overall([M['erase']['h1']['reduce'], M['erase']['h1']['solve'], *c3.values()])}**.")
     if 'random_V' in C and C['random_V']['d_hack'].get('sd') is not None:
         sd = C['random_V']['d_hack']['sd']
         lines.append(f"- Seeds needed (paired SD of erase − random_V {100*sd:.1f}pp, 80% power): "

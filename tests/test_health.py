@@ -37,7 +37,7 @@ def test_cli_writes_every_output(fake, tmp_path):
     erase = next(x for x in res['main'] if x['arm'] == 'erase')
     assert abs(erase['d_hack']['mean'] + 0.50) < 1e-12 and erase['h1'] == dict(reduce='holds', solve='holds')
     head = (tmp_path/'fig'/'headline.md').read_text()
-    assert '- H1 for erase: (1) holds, (2) holds, (3) holds → **supported**.' in head, head   # (3): random_V, the one control
+    assert '- H1 for erase: (1) holds, (2) holds, (3) vs random_V holds → **supported**.' in head, head   # (3): random_V, the one control
     assert '✓ pass' in r.stdout and 'δS = 0 identity' in r.stdout
 
 
