@@ -12,7 +12,7 @@ from .problems import render_prompt
 from .adapter import zeroed, per_row, per_row_grads, pad_rows, sample
 
 # %% auto #0
-__all__ = ['encode_completion', 'advantages', 'token_logps', 'grpo_loss', 'StepCfg', 'grpo_step']
+__all__ = ['encode_completion', 'advantages', 'token_logps', 'grpo_loss', 'StepCfg', 'graded', 'grpo_step']
 
 # %% ../nbs/05_grpo.ipynb #1a0b744d
 def encode_completion(tok, text: str) -> list[int]:
@@ -79,6 +79,18 @@ def _rates(recs, key, src):
     xs = [r[key] for r in recs if r['source'] == src]
     return sum(xs) / len(xs) if xs else float('nan')
 
+def graded(jobs: list, memo: dict, max_failed: float = 0.0) -> list[dict]:
+    """Grades of `(problem, completion)` pairs, each distinct one graded once and memoised per (id, mode, completion):
+    the grade is a function of those alone. A grade the sandbox could not give is `failed`: returned, never memoised
+    (it says nothing; grade it again next time); past `max_failed` of the new ones `grade_many` raises."""
+    key = lambda p, c: (p.id, p.mode, c)
+    new = list({key(p, c): (p, c, None) for p, c in jobs if key(p, c) not in memo}.values())   # each unseen one once
+    fresh = {}
+    for (p, c, _), g in zip(new, grade_many(new, max_failed=max_failed) if new else []):
+        fresh[key(p, c)] = g = {k: g[k] for k in GRADE_KEYS + ('error', 'failed')}
+        if not g['failed']: memo[key(p, c)] = g
+    return [fresh.get(key(p, c)) or memo[key(p, c)] for p, c in jobs]
+
 def grpo_step(model, wrappers, tok, problems: list, pool: dict | None, cfg: StepCfg, seed: int,
               grades: dict | None = None) -> dict:
     """Rollouts → grades → advantages → loss → ONE backward (accumulates into `δS.grad`).
@@ -107,15 +119,8 @@ def grpo_step(model, wrappers, tok, problems: list, pool: dict | None, cfg: Step
                                  **{k: t[k] for k in GRADE_KEYS if k in t}))
     todo = [i for i, r in enumerate(recs) if r['source'] == 'student']
     by_id = {p.id: p for p in problems}
-    memo = {} if grades is None else grades
-    key = lambda i: (recs[i]['problem_id'], recs[i]['mode'], recs[i]['completion'])
-    new = list({key(i): i for i in todo if key(i) not in memo}.values())       # each distinct unseen rollout once
-    fresh = {}
-    jobs = [(by_id[recs[i]['problem_id']], recs[i]['completion'], None) for i in new]
-    for i, g in zip(new, grade_many(jobs, max_failed=cfg.max_failed) if jobs else []):
-        fresh[key(i)] = g = {k: g[k] for k in GRADE_KEYS + ('error', 'failed')}
-        if not g['failed']: memo[key(i)] = g                            # a failure says nothing: grade it again next time
-    for i in todo: recs[i].update(fresh.get(key(i)) or memo[key(i)])
+    jobs = [(by_id[recs[i]['problem_id']], recs[i]['completion']) for i in todo]
+    for i, g in zip(todo, graded(jobs, {} if grades is None else grades, cfg.max_failed)): recs[i].update(g)
     R = torch.tensor([float(r['reward']) for r in recs])
     group = [-1 - i if r.get('failed') else r['group'] for i, r in enumerate(recs)]   # a failed row: a group of its own,
     A, keep = advantages(R, torch.tensor(group), cfg.adv)                              # no variance, never in the loss

@@ -16,13 +16,13 @@ import projected_grpo.project as proj  # (module name: the papermill cell has a 
 from .project import project_all, cin_rows, drift, confine
 from .extract import make_basis, refresh_basis
 from .adapter import sample
-from .grpo import StepCfg, grpo_step
+from .grpo import StepCfg, grpo_step, graded
 from .rewards import GRADE_KEYS, grade_many
 from .problems import render_prompt
 
 # %% auto #0
 __all__ = ['ARMS', 'BASIS_OF_ARM', 'PRESETS', 'CHOICES', 'LOGS', 'Config', 'make_config', 'run_dir', 'schedule', 'step_seed',
-           'rates', 'jsonable', 'split_of', 'eval_seed', 'graded', 'evaluate', 'eval_rates', 'evaluate_all', 'eval_row',
+           'rates', 'jsonable', 'split_of', 'eval_seed', 'evaluate', 'eval_rates', 'evaluate_all', 'eval_row',
            'setup_run', 'model_spec', 'in_module_order', 'train', 'summarize', 'load_run_config', 'evaluate_run',
            'Tracker', 'parser', 'eval_parser', 'main']
 
@@ -183,17 +183,6 @@ def split_of(p) -> str:
 
 def eval_seed(cfg: Config, step: int) -> int: return 10**9 + step_seed(cfg, step)   # apart from the training streams
 
-def graded(jobs: list, memo: dict, max_failed: float = 0.1) -> list[dict]:
-    """`grade_many` over `(problem, completion)` pairs, each distinct one once, memoised per (id, mode, completion) as 05
-    does: a grade the sandbox could not give is `failed`, returned but never memoised; past `max_failed` it raises."""
-    key = lambda p, c: (p.id, p.mode, c)
-    new = list({key(p, c): (p, c, None) for p, c in jobs if key(p, c) not in memo}.values())
-    fresh = {}
-    for (p, c, _), g in zip(new, grade_many(new, max_failed=max_failed) if new else []):
-        fresh[key(p, c)] = g = {k: g[k] for k in GRADE_KEYS + ('failed',)}
-        if not g['failed']: memo[key(p, c)] = g
-    return [fresh.get(key(p, c)) or memo[key(p, c)] for p, c in jobs]
-
 def evaluate(model, wrappers, tok, problems: list, cfg: Config, step: int, memo: dict | None = None,
              quarantine: str = 'kept', max_rows: int = 512) -> list[dict]:
     "`cfg.eval_n` fresh samples of every problem → one record of counts per problem (see the table above)."
@@ -203,7 +192,8 @@ def evaluate(model, wrappers, tok, problems: list, cfg: Config, step: int, memo:
     groups = [g for i in range(0, len(pids), per)
               for g in sample(model, wrappers, tok, pids[i:i + per], cfg.eval_n, cfg.max_new, cfg.temperature)]
     texts = [[tok.decode(c, skip_special_tokens=True) for c in g] for g in groups]
-    gs = graded([(p, t) for p, ts in zip(problems, texts) for t in ts], {} if memo is None else memo)
+    gs = graded([(p, t) for p, ts in zip(problems, texts) for t in ts], {} if memo is None else memo,
+                max_failed=StepCfg.max_failed)                                       # the training step's tolerance
     recs = []
     for j, p in enumerate(problems):
         g = [x for x in gs[j*cfg.eval_n:(j + 1)*cfg.eval_n] if not x.get('failed')]   # a failed grade is no sample
@@ -303,7 +293,8 @@ def train(cfg: Config, progress: bool = True) -> dict:
     grades = {}                                                            # the grader's answers, memoised (05)
     measure_only = cfg.arm == 'none'
     proj_arm = 'none' if measure_only else ('route' if cfg.arm == 'route' else 'erase')
-    clean_pairs = make_clean_pairs(problems, modes=cfg.modes, tokenizer=tok) if kind == 'nonhack' else None
+    clean_pairs = (make_clean_pairs(problems, modes=cfg.modes, tokenizer=tok)      # only a refresh of nonhack_V needs them
+                   if kind == 'nonhack' and cfg.refresh_every else None)
     trk = Tracker(cfg, out) if cfg.report_to != 'none' else None       # a mirror of rows.jsonl, never the record
     from tqdm.auto import tqdm
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
