@@ -5,6 +5,7 @@
     python bench/bench_grpo.py --specs '{"hidden_size":128,"num_hidden_layers":3}'   # a dict spec (laid over smoke)
     python bench/bench_grpo.py --trl-lora 8                       # also TRL with a rank-8 LoRA (needs `pip install peft`)
     python bench/bench_grpo.py --callback-only                    # only TRL + ProjectionCallback(erase) vs TRL
+    python bench/bench_grpo.py --tiny [--beside]                  # the tiny preset's own step and its floor (no TRL)
 
 TRL is an optional extra (`pip install -e .[trl]`; `make setup` installs it with the `dev` extra).
 
@@ -25,8 +26,8 @@ The arms are interleaved step by step inside TRL's training loop: our two steps 
 TRL steps, outside TRL's timed window, alternating their order, so load drift on the shared CPU hits all alike.
 
 Parity, and what differs on purpose:
-  * fixed length: `min_new_tokens = max_new_tokens` in both (our models' `generation_config`, TRL's
-    `generation_kwargs`): every rollout is exactly `--max-new` tokens, both do identical generation work;
+  * fixed length: EOS is masked until `--max-new` tokens in both (our `sample(min_new=)`, TRL's `generation_kwargs`
+    min_new_tokens): every rollout is exactly `--max-new` tokens, both do identical generation work;
   * reward: the same function on both sides — the real grader (`rewards.grade_many`, same cost) plus a tiny
     deterministic tie-break, crc32(completion)·1e-6. A random model never writes a fenced block, so the grader alone
     gives every row reward 0: our step would skip the zero-variance groups (no loss, no backward) while TRL still
@@ -34,6 +35,11 @@ Parity, and what differs on purpose:
   * no teacher rows (`mix_ratio=0`, G_s = G): TRL has no teacher pool, and generation work must be identical;
   * ours generates one prompt's group per `generate` call (P calls of G rows), TRL one call of P·G rows: each
     implementation's own design, part of what is measured.
+
+`--tiny` times the `tiny` preset's own step instead (the organism, natural completion lengths, beta; none and erase
+interleaved; `--beside` runs a second tiny training run beside it), and prints the step's floor: its matmul FLOPs
+(KV-cached generation, training forward incl. the reference forward, backward with the knob's projections) at
+this machine's `torch.mm` speed timed at those shapes in the same run, and step time / floor.
 
 Printed: per-step wall-clock medians with IQR, process CPU seconds (grading runs in sandbox worker processes,
 outside both), the ratios with their targets (ours/TRL <= 0.8, erase/none <= 1.05), the per-phase medians of our
@@ -90,11 +96,11 @@ class Clock:
         return f
 
 @contextmanager
-def phases(clock: Clock):
-    "Time grpo_step's pieces by swapping the names it looks up in its module (all restored on exit)."
+def phases(clock: Clock, min_new: int = 0):
+    "Time grpo_step's pieces by swapping the names it looks up in its module (all restored on exit); `min_new` > 0 fixes the length."
     saved = {k: getattr(grpo_mod, k) for k in ('sample', 'grade_many', 'token_logps')}
     bwd = torch.Tensor.backward
-    grpo_mod.sample = clock.wrap('generation', saved['sample'])
+    grpo_mod.sample = clock.wrap('generation', lambda *x, **k: saved['sample'](*x, **k, min_new=min_new))
     grpo_mod.grade_many = clock.wrap('grading', graded)
     grpo_mod.token_logps = clock.wrap('forward', saved['token_logps'])
     torch.Tensor.backward = clock.wrap('backward', bwd)
@@ -112,12 +118,73 @@ def med_iqr(xs): return statistics.median(xs), q(xs, .75) - q(xs, .25)
 def fmt_load(l): return '/'.join(f'{x:.2f}' for x in l)
 
 
+# ---------------------------------------------------------------- the floor: the step's matmul FLOPs at measured mm speed
+def matmuls(c, shape, beta: bool) -> dict:
+    """The step's matmuls `(M, K, N) → count`, by phase, for a Qwen3 config `c` and one step's `shape` (per-row prompt
+    and completion lengths, the rows kept for the loss). Generation with a KV cache: a prefill over the left-padded
+    prompts, then one token per still-running row per step (attention over the cache). Training: forward over the kept
+    rows padded to the longest, the reference forward when beta > 0, and backward = dx for every linear plus the knob's
+    two rank-r projections (Vh x, Uᵀ dy), 2× the attention matmuls, and the head's dx at completion tokens."""
+    d, H, KV, hd, I, nl, voc = (c.hidden_size, c.num_attention_heads, c.num_key_value_heads, c.head_dim,
+                                c.intermediate_size, c.num_hidden_layers, c.vocab_size)
+    lin = [(d, H*hd), (d, KV*hd), (d, KV*hd), (H*hd, d), (d, I), (d, I), (I, d)]       # (d_in, d_out) per layer
+    out = {'generation': {}, 'training': {}}
+    def add(ph, M, K, N, n=1):
+        if M and n: out[ph][(M, K, N)] = out[ph].get((M, K, N), 0) + n
+    R, L = len(shape['prompt']), max(shape['prompt'])
+    for K_, N_ in lin: add('generation', R*L, K_, N_, nl)                        # prefill
+    add('generation', R*H*L, hd, L, nl); add('generation', R*H*L, L, hd, nl)      # its attention (as one mm of equal FLOPs)
+    add('generation', R, d, voc)
+    for t in range(max(shape['comp'], default=0) - 1):                           # decode: rows still running at step t
+        a = sum(n > t + 1 for n in shape['comp'])
+        for K_, N_ in lin: add('generation', a, K_, N_, nl)
+        add('generation', a*H, hd, L + t + 1, nl); add('generation', a*H, L + t + 1, hd, nl); add('generation', a, d, voc)
+    kept = shape['kept']
+    if kept:
+        T = max(shape['prompt'][i] + shape['comp'][i] for i in kept); B = len(kept); C = sum(shape['comp'][i] for i in kept)
+        for f in range(2 if beta else 1):                                        # forward (+ the reference forward)
+            for K_, N_ in lin: add('training', B*T, K_, N_, nl)
+            add('training', B*H*T, hd, T, nl); add('training', B*H*T, T, hd, nl); add('training', C, d, voc)
+        for K_, N_ in lin:                                                       # backward
+            r = min(K_, N_)
+            add('training', B*T, N_, K_, nl); add('training', B*T, K_, r, nl); add('training', B*T, N_, r, nl)
+        add('training', B*H*T, hd, T, 2*nl); add('training', B*H*T, T, hd, 2*nl); add('training', C, voc, d)
+    return out
+
+def mm_seconds(shapes: set, reps: int = 5) -> dict:
+    "Median seconds of one float32 `torch.mm` at each `(M, K, N)`, timed here and now (the micro-benchmark)."
+    out = {}
+    for M, K, N in shapes:
+        a, b = torch.randn(M, K), torch.randn(K, N)
+        a @ b; ts = []
+        for _ in range(reps):
+            t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)
+        out[(M, K, N)] = statistics.median(ts)
+    return out
+
+def floor_of(c, shapes: list, beta: bool) -> dict:
+    """Per phase: the matmul GFLOP of a median step and the floor — those matmuls' measured `torch.mm` seconds summed
+    (decode's per-row-count shapes timed at their real sizes). Nothing else (attention softmax, norms, the grader) counts."""
+    per = [matmuls(c, s, beta) for s in shapes]
+    allshapes = {k for p in per for ph in p.values() for k in ph}
+    sec = mm_seconds(allshapes)
+    res = {}
+    for ph in ('generation', 'training'):
+        fl = [sum(2*M*K*N*n for (M, K, N), n in p[ph].items()) for p in per]
+        fs = [sum(sec[k]*n for k, n in p[ph].items()) for p in per]
+        res[ph] = dict(gflop=statistics.median(fl)/1e9, floor=statistics.median(fs))
+    res['step'] = dict(gflop=res['generation']['gflop'] + res['training']['gflop'],
+                       floor=statistics.median([sum(sec[k]*n for ph in p.values() for k, n in ph.items()) for p in per]))
+    return res
+
+
 # ---------------------------------------------------------------- our side: the body of train.train's loop
-def our_run(cfg):
-    "Everything `train()` builds before its loop, for `cfg`: model, knobs, basis, optimizer, schedule."
+def our_run(cfg, min_new: int | None = None):
+    "Everything `train()` builds before its loop, for `cfg`: model, knobs, basis, optimizer, schedule (fixed length by default)."
     torch.manual_seed(cfg.seed); random.seed(cfg.seed)
     model, tok, W, problems, pool, pairs, kind, V = setup_run(cfg)
-    fixed_length(model, cfg.max_new)
+    min_new = cfg.max_new if min_new is None else min_new
+    if min_new: fixed_length(model, min_new)
     params = [p for g in knob_groups(W, cfg.weight_decay) for p in g['params']]
     opt = torch.optim.AdamW(knob_groups(W, cfg.weight_decay), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule(cfg))
@@ -125,7 +192,8 @@ def our_run(cfg):
                    beta=cfg.beta, loss=cfg.loss, adv=cfg.adv, micro=cfg.micro)
     log = tempfile.TemporaryFile('w')
     return dict(cfg=cfg, model=model, tok=tok, W=W, problems=problems, by_id={p.id: p for p in problems}, pool=pool,
-                V=V, params=params, opt=opt, sched=sched, scfg=scfg, log=log, wall=[], cpu=[], parts=[], n_kept=[])
+                V=V, params=params, opt=opt, sched=sched, scfg=scfg, log=log, wall=[], cpu=[], parts=[], n_kept=[],
+                shapes=[], min_new=min_new, memo={})
 
 def our_step(run, step):
     "One iteration of train()'s loop (in its order), timed whole and by phase."
@@ -133,11 +201,11 @@ def our_step(run, step):
     measure_only = cfg.arm == 'none'
     clock = Clock()
     t0, c0 = time.perf_counter(), time.process_time()
-    with phases(clock):
+    with phases(clock, run['min_new']):
         s = step_seed(cfg, step)
         batch = random.Random(s).sample(run['problems'], min(cfg.prompts, len(run['problems'])))
         opt.zero_grad(set_to_none=True)
-        r = grpo_step(run['model'], W, run['tok'], batch, run['pool'], run['scfg'], s)
+        r = grpo_step(run['model'], W, run['tok'], batch, run['pool'], run['scfg'], s, run['memo'])   # the loop's grader memo
     t1 = time.perf_counter(); clock.add('rest of grpo_step', t1 - t0 - sum(clock.t.values()))
     row = dict(step=step, reward=r['reward'], loss=r['loss'], n_kept=r['n_kept'], lr=run['sched'].get_last_lr()[0])
     row.update(rates(r['recs'], run['by_id'], 'student')); row.update(rates(r['recs'], run['by_id'], 'teacher'))
@@ -163,6 +231,10 @@ def our_step(run, step):
     clock.add('drift+log', time.perf_counter() - t2)
     run['wall'].append(time.perf_counter() - t0); run['cpu'].append(time.process_time() - c0)
     run['parts'].append(clock.t); run['n_kept'].append(r['n_kept'])
+    tok = run['tok']
+    run['shapes'].append(dict(prompt=[len(tok(render_prompt(p, tokenizer=tok), add_special_tokens=False)['input_ids'])
+                                      for p in batch for _ in range(cfg.G)],
+                              comp=[x['n_tok'] for x in r['recs']], kept=r['kept']))
 
 
 # ---------------------------------------------------------------- TRL's side
@@ -360,9 +432,9 @@ def generation_probe(run, reps=3):
     pids = [tok(render_prompt(p, tokenizer=tok), add_special_tokens=False)['input_ids'] for p in batch]
     L = max(map(len, pids))
     def per_prompt():
-        for j, pid in enumerate(pids): sample(model, W, tok, [pid], cfg.G, cfg.max_new, cfg.temperature, j)
+        for j, pid in enumerate(pids): sample(model, W, tok, [pid], cfg.G, cfg.max_new, cfg.temperature, j, min_new=run['min_new'])
     def loop():
-        sample(model, W, tok, pids, cfg.G, cfg.max_new, cfg.temperature, 0)
+        sample(model, W, tok, pids, cfg.G, cfg.max_new, cfg.temperature, 0, min_new=run['min_new'])
     def batched():                                                    # left-padded [P·G, L] in one generate call
         ids = torch.tensor([[tok.pad_token_id]*(L - len(p)) + p for p in pids for _ in range(cfg.G)])
         attn = (ids != tok.pad_token_id).long()
@@ -392,6 +464,8 @@ def train_check(spec, a):
         return fixed_length(model, kw['max_new']), tok
     def stepper(*x, **k):
         cpu.append(time.process_time()); return orig_step(*x, **k)
+    orig_sample = grpo_mod.sample
+    grpo_mod.sample = lambda *x, **k: orig_sample(*x, **k, min_new=kw['max_new'])
     train_mod.load_model, train_mod.grpo_step, grpo_mod.grade_many = loader, stepper, graded
     try:
         with tempfile.TemporaryDirectory(prefix='bench_grpo_train-') as d:
@@ -401,6 +475,7 @@ def train_check(spec, a):
             rows = [json.loads(l) for l in (train_mod.run_dir(cfg)/'timing.jsonl').read_text().splitlines()]
     finally:
         train_mod.load_model, train_mod.grpo_step, grpo_mod.grade_many = orig_load, orig_step, grade_many
+        grpo_mod.sample = orig_sample
     wall = [r['step_s'] for r in rows][a.warmup:]
     cpus = [b - e for e, b in zip(cpu, cpu[1:])][a.warmup:]
     m, iqr = med_iqr(wall)
@@ -408,6 +483,71 @@ def train_check(spec, a):
           f"wall median {m:.3f} (IQR {iqr:.3f}), CPU median {statistics.median(cpus):.3f} over {len(wall)} steps; "
           f"load now {fmt_load(os.getloadavg())}")
     return m
+
+
+def bench_tiny(a):
+    """The `tiny` preset as it runs (the organism, its prompts/G/max_new, natural completion lengths, beta, no TRL):
+    ours none and erase interleaved, optionally with a second `tiny` training run beside it (`--beside`); the floor
+    per phase; one final evaluation timed; the wall clock of a `tiny` run and of the default grid from those."""
+    import subprocess
+    tmp = Path(tempfile.mkdtemp(prefix='bench_grpo_tiny-'))
+    beside = None
+    if a.beside:
+        beside = subprocess.Popen([sys.executable, '-m', 'projected_grpo.train', '--preset', 'tiny', '--arm', 'none',
+                                   '--seed', '97', '--runs_dir', str(tmp/'beside'), '--quiet'],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        kw = dict(seed=a.seed, runs_dir=str(tmp), threads=a.threads, steps=10**6, eval_every=0, ckpt_every=10**9)
+        none, erase = (our_run(make_config('tiny', arm=arm, **kw), min_new=0) for arm in ('none', 'erase'))
+        if beside:                                                       # wait until the run beside is stepping
+            t = time.time()
+            while not (tmp/'beside'/'tiny'/'none'/'s97'/'timing.jsonl').exists() and time.time() - t < 600:
+                if beside.poll() is not None: raise RuntimeError("the run beside stopped")
+                time.sleep(1)
+        cfg = none['cfg']
+        print(f"\n== tiny preset: the organism ({sum(p.numel() for p in none['model'].parameters())/1e6:.2f}M weights), "
+              f"prompts/step={cfg.prompts} G={cfg.G} max_new={cfg.max_new} (natural lengths) beta={cfg.beta}; "
+              f"{'a second tiny run beside it' if beside else 'alone'}; {a.warmup} warm-up + {a.steps} timed rounds", flush=True)
+        load0 = os.getloadavg()
+        for i in range(a.warmup + a.steps):
+            torch.set_num_threads(a.threads)
+            for run in ((none, erase) if i % 2 == 0 else (erase, none)): our_step(run, i)
+        W_ = a.warmup
+        m_none, m_er = statistics.median(none['wall'][W_:]), statistics.median(erase['wall'][W_:])
+        print(f"{'per step (s)':14s} {'wall median':>11s} {'IQR':>7s} {'CPU median':>10s}")
+        for k, run in (('ours none', none), ('ours erase', erase)):
+            m, iqr = med_iqr(run['wall'][W_:])
+            print(f"{k:14s} {m:11.3f} {iqr:7.3f} {statistics.median(run['cpu'][W_:]):10.3f}")
+        p2 = statistics.median(e/o for e, o in zip(erase['wall'][W_:], none['wall'][W_:]))
+        print(f"tiny step (none) = {m_none:.3f} s  target <= 0.6 {'with a run beside' if beside else 'alone (target is with a run beside)'}: "
+              f"{'MET' if m_none <= 0.6 else 'NOT MET'}; erase/none {m_er/m_none:.3f} (median of per-round ratios {p2:.3f})")
+        for k, run in (('ours none', none), ('ours erase', erase)):
+            keys = list(dict.fromkeys(x for p in run['parts'][W_:] for x in p))
+            print(f"  {k:10s} " + ', '.join(f"{x} {statistics.median(p.get(x, 0.) for p in run['parts'][W_:]):.3f}" for x in keys))
+        fl = floor_of(none['model'].config, none['shapes'][W_:], bool(cfg.beta))
+        gen = statistics.median(p.get('generation', 0.) for p in none['parts'][W_:])
+        trn = statistics.median(p.get('forward', 0.) + p.get('backward', 0.) for p in none['parts'][W_:])
+        print(f"floor (matmul FLOPs at this machine's torch.mm speed, timed now): generation {fl['generation']['gflop']:.2f} "
+              f"GFLOP → {fl['generation']['floor']:.3f} s (ours {gen:.3f}, ×{gen/fl['generation']['floor']:.1f}); training "
+              f"fwd+bwd {fl['training']['gflop']:.2f} GFLOP → {fl['training']['floor']:.3f} s (ours {trn:.3f}, "
+              f"×{trn/fl['training']['floor']:.1f}); whole step floor {fl['step']['floor']:.3f} s → step/floor "
+              f"{m_none/fl['step']['floor']:.1f} (the rest: grading in the sandbox, norms, softmax, Python)")
+        from projected_grpo.train import evaluate
+        t = time.perf_counter()
+        evaluate(none['model'], none['W'], none['tok'], none['problems'], make_config('tiny', **kw), 0)
+        ev = time.perf_counter() - t
+        preset = make_config('tiny')
+        n_eval = sum(1 for st in range(preset.steps) if (preset.eval_every and (st + 1) % preset.eval_every == 0) or st + 1 == preset.steps)
+        run_s = preset.steps * m_none + n_eval * ev
+        print(f"one final evaluation ({len(none['problems'])} problems × {preset.eval_n}): {ev:.1f} s; a tiny run ≈ "
+              f"{preset.steps} × {m_none:.3f} + {n_eval} × {ev:.1f} = {run_s/60:.1f} min; the default grid "
+              f"(5 arms × 3 seeds, 2 side by side) ≈ {15*run_s/2/60:.0f} min + the organism build "
+              f"(step cost measured {'with' if beside else 'without'} a run beside)")
+        print(f"load average: before {fmt_load(load0)}, after {fmt_load(os.getloadavg())}")
+        for run in (none, erase): run['log'].close()
+    finally:
+        if beside: beside.kill(); beside.wait()
+        import shutil; shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main(argv=None):
@@ -431,7 +571,14 @@ def main(argv=None):
                     help="skip the TRL + ProjectionCallback(erase) vs TRL row")
     ap.add_argument('--no-train-check', dest='train_check', action='store_false',
                     help="skip re-timing the real train() loop (arm none) after the interleaved steps")
+    ap.add_argument('--tiny', action='store_true', help="the tiny preset's own step (organism, natural lengths, no TRL), with the floor")
+    ap.add_argument('--beside', action='store_true', help="with --tiny: a second tiny training run beside it during the timing")
     a = ap.parse_args(argv)
+    if a.tiny:
+        torch.set_num_threads(a.threads)
+        print(f"bench_grpo --tiny: torch {torch.__version__}, {os.cpu_count()} CPUs, torch threads {a.threads}, "
+              f"load average at start {fmt_load(os.getloadavg())}")
+        return bench_tiny(a)
     import trl
     transformers.utils.logging.disable_progress_bar()
     warnings.filterwarnings('ignore', message='.*gradient_checkpointing.*deprecated', category=FutureWarning)

@@ -16,9 +16,10 @@ from safetensors.torch import load_file, save_file
 from .sandbox import cache_root
 
 # %% auto #0
-__all__ = ['LOCAL', 'SPECIALS', 'TARGETS', 'bank_corpus', 'train_tokenizer', 'digest', 'local_dir', 'load_model', 'weight_key',
-           'svd_cached', 'SVDLinear', 'wrap', 'zeroed', 'ablate_quarantine', 'merged', 'pad_rows', 'sample', 'per_row',
-           'per_row_grads', 'knob_groups', 'knob_state', 'load_knob_state']
+__all__ = ['LOCAL', 'SPECIALS', 'TARGETS', 'SAMPLERS', 'bank_corpus', 'train_tokenizer', 'digest', 'local_dir', 'load_model',
+           'weight_key', 'svd_cached', 'KnobLinear', 'SVDLinear', 'wrap', 'zeroed', 'ablate_quarantine', 'merged',
+           'pad_rows', 'LeanQwen3', 'decode', 'sample', 'per_row', 'per_row_grads', 'knob_groups', 'knob_state',
+           'load_knob_state']
 
 # %% ../nbs/02_adapter.ipynb #bcdfb0f7
 LOCAL = {  # Qwen3Config values of the local specs; a dict spec is laid over 'smoke'
@@ -117,11 +118,27 @@ def svd_cached(W: torch.Tensor, cache_dir=None):
     return U, S, Vh
 
 # %% ../nbs/02_adapter.ipynb #9f2776b6
+class KnobLinear(torch.autograd.Function):
+    """`y = x W'ᵀ + b` with the merged `W' = W + U diag(s) Vh` given; backward gives `dx = dy W'` and the knob's
+    gradient `∂L/∂s = Σ_t (Vh x_t) ∘ (Uᵀ dy_t)` — summed over tokens, per row when `s` is `[B, r]`."""
+    @staticmethod
+    def forward(ctx, x, s, W, b, U, Vh):                              # x [B, T, d_in], s [r] or [B, r]
+        ctx.save_for_backward(x, W, U, Vh); ctx.s_shape = s.shape
+        return F.linear(x, W, b)                                      # one matmul, like the bare layer
+    @staticmethod
+    def backward(ctx, dy):                                            # dy [B, T, d_out]
+        x, W, U, Vh = ctx.saved_tensors
+        dx = dy @ W if ctx.needs_input_grad[0] else None              # [B, T, d_in]
+        hg = F.linear(x, Vh).float() * (dy @ U).float()               # [B, T, r] = (Vh x) ∘ (Uᵀ dy)
+        if len(ctx.s_shape) == 1: ds = hg.reshape(-1, hg.shape[-1]).sum(0)   # [r]
+        else: ds = hg.flatten(1, -2).sum(1) if hg.dim() > 2 else hg        # [B, r]: per row, summed over its tokens
+        return dx, ds, None, None, None, None
+
 class SVDLinear(nn.Module):
     "`y' = base(x) + U diag(δS + δS_hack) Vh x`; `U`, `S`, `Vh` frozen buffers, `δS`, `δS_hack` zero-initialised knobs."
     def __init__(self, base: nn.Linear, U, S, Vh):
         super().__init__()
-        self.base = base                                              # frozen W (and bias), computed as unwrapped
+        self.base = base                                              # frozen W (and bias)
         dt, dev = base.weight.dtype, base.weight.device
         self.register_buffer('U', U.to(dev, dt), persistent=False)    # [d_out, r]  left singular vectors
         self.register_buffer('S', S.to(dev, torch.float32), persistent=False)  # [r]  Σ (for reading only)
@@ -132,26 +149,34 @@ class SVDLinear(nn.Module):
         self.off = self.hack_off = self.merged = self.record = False  # set by the contexts below
         self.rows = []                                                # expanded knobs of recorded forwards
         self.slot = None                                              # (parent module, attribute name), set by wrap
+        self._W = self._key = None                                    # the merged weight and what it was built from
 
     def scale(self) -> torch.Tensor:
         "The effective knob `δS + δS_hack` [r] (δS_hack detached; zero under `zeroed`, δS only under `ablate_quarantine`)."
         if self.off: return torch.zeros_like(self.δS)
         return self.δS if self.hack_off else self.δS + self.δS_hack.detach()
 
+    def weight(self, s: torch.Tensor) -> torch.Tensor:
+        "`W' = W + U diag(s) Vh` [d_out, d_in] (float32 sum, cast to W's dtype), rebuilt only when `s` or `W` changed."
+        W = self.base.weight
+        if self._key is None or self._key[0] != W._version or not torch.equal(self._key[1], s):
+            with torch.no_grad(): self._W = (W.float() + (self.U.float() * s.float()) @ self.Vh.float()).to(W.dtype)
+            self._key = (W._version, s.detach().clone())
+        return self._W
+
     def forward(self, x):                                             # x [B, T, d_in] (or [N, d_in])
-        y = self.base(x)                                              # [B, T, d_out], bit-identical to the bare layer
-        if self.off: return y                                         # zeroed(): the reference policy, base cost
+        if self.off: return self.base(x)                              # zeroed(): the reference policy, base cost
         if self.merged:
             if torch.is_grad_enabled() and self.δS.requires_grad:     # W already holds the delta: no knob gradient
                 raise RuntimeError("merged() is for no-grad generation; run training forwards outside it")
-            return y
+            return self.base(x)
         s = self.scale()                                              # [r]
-        if self.record and torch.is_grad_enabled() and s.requires_grad:
+        W = self.weight(s)                                            # == base.weight bit for bit at s = 0
+        if not (torch.is_grad_enabled() and s.requires_grad): return F.linear(x, W, self.base.bias)
+        if self.record:
             s = s.expand(x.shape[0], -1)                              # [B, r]: one knob copy per row, same values
             s.retain_grad(); self.rows.append(s)                      # its .grad after backward = per-row ∂L/∂δS
-            s = s.view(x.shape[0], *[1]*(x.dim()-2), -1)              # [B, 1, r] broadcasts over tokens
-        h = F.linear(x, self.Vh)                                      # [B, T, r] = Vh x
-        return y + F.linear(h * s.to(h.dtype), self.U)                # + U diag(s) Vh x; exact +0 at s = 0
+        return KnobLinear.apply(x, s, W, self.base.bias, self.U, self.Vh)
 
     def extra_repr(self): return f'r={self.δS.shape[0]}'
 
@@ -227,21 +252,107 @@ def pad_rows(prompts: list[list[int]], completions: list[list[int]], pad_id: int
     return dict(ids=ids, attn=attn, mask=mask)
 
 # %% ../nbs/02_adapter.ipynb #f6d4ab6b
+def _rope(x, cos, sin):                                               # x [N, h, T, hd]; cos, sin [N, 1, T, hd]
+    k = x.shape[-1] // 2
+    return x * cos + torch.cat((-x[..., k:], x[..., :k]), -1) * sin
+
+class LeanQwen3:
+    """A KV-cached Qwen3 forward for sampling: the model's current weights are read once (build it inside `merged`),
+    `q,k,v` and `gate,up` are fused into one matmul each, the cache is preallocated for `N` rows × `T_max` slots."""
+    def __init__(self, model, N: int, T_max: int):
+        c = model.config
+        rope = getattr(c, 'rope_parameters', None) or dict(rope_type='default', rope_theta=getattr(c, 'rope_theta', None))
+        if c.model_type != 'qwen3' or rope.get('rope_type', 'default') != 'default' or getattr(c, 'use_sliding_window', False):
+            raise ValueError(f"the lean sampler runs Qwen3 with default RoPE and full attention, not this "
+                             f"{c.model_type} model; use sampler='generate'")
+        m, self.c = model.model, c
+        self.H, self.KV, self.hd = c.num_attention_heads, c.num_key_value_heads, c.head_dim
+        self.embed, self.norm, self.head = m.embed_tokens, m.norm.weight, model.get_output_embeddings().weight
+        cat = lambda *ls: torch.cat([l.weight for l in ls])
+        qk_norm = lambda a: torch.cat([a.q_norm.weight.expand(self.H, -1) * self.hd ** -0.5,   # the score scale folded in
+                                       a.k_norm.weight.expand(self.KV, -1)])                   # [H + KV, hd]
+        self.layers = [(l.input_layernorm.weight, cat(l.self_attn.q_proj, l.self_attn.k_proj, l.self_attn.v_proj),
+                        qk_norm(l.self_attn), l.self_attn.o_proj.weight, l.post_attention_layernorm.weight,
+                        cat(l.mlp.gate_proj, l.mlp.up_proj), l.mlp.down_proj.weight) for l in m.layers]
+        dt, dev = self.head.dtype, self.head.device
+        self.inv = 1.0 / (rope['rope_theta'] ** (torch.arange(0, self.hd, 2, device=dev).float() / self.hd))
+        self.K = torch.zeros(len(self.layers), N, self.KV, self.hd, T_max, dtype=dt, device=dev)   # keys, transposed
+        self.V = torch.zeros(len(self.layers), N, self.KV, T_max, self.hd, dtype=dt, device=dev)
+        self.bias = torch.full((N, T_max), float('-inf'), dtype=dt, device=dev)   # 0 where a slot holds a real token
+        self.t = 0                                                    # slots filled
+
+    def rms(self, x, w):                                              # Qwen3's RMSNorm: float32 inside, weight after
+        return w * (x.float() * (x.float().square().mean(-1, keepdim=True) + self.c.rms_norm_eps).rsqrt()).to(x.dtype)
+
+    def __call__(self, ids, pos, attn) -> torch.Tensor:
+        "Append `ids [N, T]` (positions `pos`, `attn` 1 = real token) to the cache; the last position's logits `[N, vocab]` (float32)."
+        N, T = ids.shape; t0, t1 = self.t, self.t + T; H, KV, hd = self.H, self.KV, self.hd; g = H // KV
+        self.bias[:, t0:t1].masked_fill_(attn.bool(), 0.)
+        f = pos.float()[..., None] * self.inv
+        e = torch.cat((f, f), -1); cos, sin = e.cos().to(self.head.dtype)[:, None], e.sin().to(self.head.dtype)[:, None]
+        b = self.bias[:, None, None, None, :t1]                       # [N, 1, 1, 1, t1]: pads never seen as keys
+        if T > 1:                                                     # causal, and a pad query sees itself (no empty softmax)
+            i, j = torch.arange(t0, t1, device=ids.device)[:, None], torch.arange(t1, device=ids.device)[None, :]
+            b = (b + torch.zeros(T, t1, dtype=b.dtype, device=ids.device).masked_fill(j > i, float('-inf'))).masked_fill(j == i, 0.)
+        h = self.embed(ids)
+        for l, (n1, wqkv, wqk, wo, n2, wgu, wd) in enumerate(self.layers):
+            qkv = F.linear(self.rms(h, n1), wqkv)
+            qk = _rope(self.rms(qkv[..., :(H + KV) * hd].view(N, T, H + KV, hd), wqk).transpose(1, 2), cos, sin)  # q, k heads
+            self.K[l, :, :, :, t0:t1] = qk[:, H:].transpose(-1, -2)
+            self.V[l, :, :, t0:t1] = qkv[..., (H + KV) * hd:].view(N, T, KV, hd).transpose(1, 2)
+            s = (qk[:, :H].reshape(N, KV, g * T, hd) @ self.K[l, ..., :t1]).view(N, KV, g, T, t1) + b
+            a = (s.view(N, KV, g * T, t1).softmax(-1) @ self.V[l, :, :, :t1]).view(N, H, T, hd)   # head = kv·g + i (GQA)
+            h = h + F.linear(a.transpose(1, 2).reshape(N, T, H * hd), wo)
+            gate, up = F.linear(self.rms(h, n2), wgu).chunk(2, -1)
+            h = h + F.linear(F.silu(gate) * up, wd)
+        self.t = t1
+        return F.linear(self.rms(h[:, -1], self.norm), self.head).float()
+
+def decode(model, x, attn, max_new: int, eos_id: int, pad_id: int, temperature: float = 1.0, min_new: int = 0):
+    """Sample up to `max_new` tokens after left-padded `x, attn [N, L]` with `LeanQwen3`: `[N, ≤max_new]`, pad after EOS.
+    Finished rows leave the batch (and its cache) once a quarter of it has finished: the rest decode cheaper."""
+    N, L = x.shape
+    net = LeanQwen3(model, N, L + max_new)
+    pos = (attn.long().cumsum(-1) - 1).clamp(min=0)                   # left padding: each row's tokens count from 0
+    logits, nxt = net(x, pos, attn), pos[:, -1:] + 1
+    out = torch.full((N, max_new), pad_id, dtype=torch.long, device=x.device)
+    alive = torch.arange(N, device=x.device)                          # rows of `out` still in the batch
+    done = torch.zeros(N, dtype=torch.bool, device=x.device)
+    for t in range(max_new):
+        if t < min_new: logits[:, eos_id] = float('-inf')
+        cdf = (logits / temperature).softmax(-1).cumsum(-1)           # inverse-CDF draw: one uniform per row
+        u = torch.rand(len(alive), 1, device=x.device) * cdf[:, -1:]
+        tk = torch.searchsorted(cdf, u).squeeze(1).clamp(max=cdf.shape[1] - 1)
+        tk = torch.where(done, pad_id, tk)
+        out[alive, t] = tk; done = done | (tk == eos_id)
+        n_done = int(done.sum())
+        if t == max_new - 1 or n_done == len(alive): break
+        if 4 * n_done >= len(alive):                                  # drop the finished rows from batch and cache
+            keep = (~done).nonzero().squeeze(1)
+            alive, tk, nxt, done = alive[keep], tk[keep], nxt[keep], done[keep]
+            net.K, net.V, net.bias = net.K[:, keep], net.V[:, keep], net.bias[keep]
+        logits, nxt = net(tk[:, None], nxt, torch.ones_like(tk[:, None])), nxt + 1
+    return out[:, :t + 1]
+
+SAMPLERS = ('lean', 'generate')
+
 @torch.no_grad()
 def sample(model, wrappers, tok, prompts: list[list[int]], G: int, max_new: int, temperature: float = 1.0,
-           generator_seed: int | None = None) -> list[list[list[int]]]:
+           generator_seed: int | None = None, sampler: str = 'lean', min_new: int = 0) -> list[list[list[int]]]:
     "`G` sampled completions per prompt (token ids, ending in EOS unless cut at `max_new`): `[P][G][len]`."
+    if sampler not in SAMPLERS: raise ValueError(f"sampler={sampler!r}: use one of {', '.join(SAMPLERS)}")
     if generator_seed is not None: torch.manual_seed(generator_seed)
     L = max(len(p) for p in prompts)
     rows = [p for p in prompts for _ in range(G)]
     x = torch.tensor([[tok.pad_token_id] * (L - len(p)) + p for p in rows], device=model.device)   # [P·G, L]
     attn = torch.tensor([[0] * (L - len(p)) + [1] * len(p) for p in rows], device=model.device)
     with merged(wrappers):
-        out = model.generate(input_ids=x, attention_mask=attn, do_sample=True, temperature=temperature,
-                             top_k=0, top_p=1.0, max_new_tokens=max_new,
-                             eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+        if sampler == 'lean': out = decode(model, x, attn, max_new, tok.eos_token_id, tok.pad_token_id, temperature, min_new)
+        else: out = model.generate(input_ids=x, attention_mask=attn, do_sample=True, temperature=temperature, top_k=0,
+                                   top_p=1.0, max_new_tokens=max_new, min_new_tokens=min_new,
+                                   eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)[:, L:]
     comps = []
-    for row in out[:, L:].tolist():
+    for row in out.tolist():
         comps.append(row[:row.index(tok.eos_token_id) + 1] if tok.eos_token_id in row else row)
     return [comps[i*G:(i+1)*G] for i in range(len(prompts))]
 

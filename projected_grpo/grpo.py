@@ -73,6 +73,7 @@ class StepCfg:
     "The GRPO knobs of one step (a view of the run config in 06)."
     G_s: int = 8; G_t: int = 0; max_new: int = 48; temperature: float = 1.0
     eps: float = 0.2; beta: float = 0.0; loss: str = 'dr'; adv: str = 'dr'; micro: int = 64
+    sampler: str = 'lean'     # 02's decode loop; 'generate' = HF generate (any architecture)
     max_failed: float = 0.1   # the run stops when more than this share of a step's new grades failed in the sandbox
 
 def _rates(recs, key, src):
@@ -102,7 +103,7 @@ def grpo_step(model, wrappers, tok, problems: list, pool: dict | None, cfg: Step
     P = len(problems)
     prompt_ids, comps, recs = [], [], []
     pids = [tok(render_prompt(p, tokenizer=tok), add_special_tokens=False)['input_ids'] for p in problems]
-    groups = sample(model, wrappers, tok, pids, cfg.G_s, cfg.max_new, cfg.temperature, seed) if cfg.G_s else [[]] * P
+    groups = sample(model, wrappers, tok, pids, cfg.G_s, cfg.max_new, cfg.temperature, seed, cfg.sampler) if cfg.G_s else [[]] * P
     for j, (p, pid) in enumerate(zip(problems, pids)):
         for c in groups[j]:
             prompt_ids.append(pid); comps.append(c)

@@ -15,7 +15,7 @@ from .adapter import load_model, wrap, knob_groups, knob_state, load_knob_state,
 import projected_grpo.project as proj  # (module name: the papermill cell has a parameter called project_update)
 from .project import project_all, cin_rows, drift, confine
 from .extract import make_basis, refresh_basis
-from .adapter import sample
+from .adapter import sample, SAMPLERS
 from .grpo import StepCfg, grpo_step, graded
 from .rewards import GRADE_KEYS, grade_many
 from .problems import render_prompt
@@ -41,6 +41,7 @@ class Config:
     # GRPO (05)
     steps: int = 6; prompts: int = 2; G: int = 6; mix_ratio: float = 0.34; max_new: int = 24
     temperature: float = 1.0; beta: float = 0.0; eps: float = 0.2; loss: str = 'dr'; adv: str = 'dr'; micro: int = 64
+    sampler: str = 'lean'   # rollouts and evaluations: 02's KV-cached decode loop (Qwen3), or 'generate' (HF, any model)
     # optimizer
     optimizer: str = 'adamw'; lr: float = 2e-2; weight_decay: float = 0.0; clip: float = 1.0
     warmup: int = 0; schedule: str = 'constant'
@@ -83,7 +84,7 @@ PRESETS = {
                  prompts=16, G=8, mix_ratio=0.25, max_new=512, k=8, lr=5e-4, warmup=10, schedule='cosine',
                  refresh_every=50, eval_every=50, eval_n=8, ckpt_every=10, micro=8),
 }
-CHOICES = dict(arm=ARMS, preset=tuple(PRESETS), loss=('dr', 'grpo'), adv=('dr', 'grpo'),
+CHOICES = dict(arm=ARMS, preset=tuple(PRESETS), loss=('dr', 'grpo'), adv=('dr', 'grpo'), sampler=SAMPLERS,
                optimizer=('adamw', 'sgd'), schedule=('constant', 'cosine'), gate_mode=('one_sided', 'no_gate', 'reverse'),
                dtype=('float32', 'bfloat16', 'float16'), problems=('all', 'tiny', 'easy', 'hard'),
                report_to=('none', 'tensorboard', 'trackio', 'wandb'))
@@ -190,7 +191,8 @@ def evaluate(model, wrappers, tok, problems: list, cfg: Config, step: int, memo:
     per = max(1, max_rows // cfg.eval_n)                                  # problems per generate call
     torch.manual_seed(eval_seed(cfg, step))                               # one stream through every chunk
     groups = [g for i in range(0, len(pids), per)
-              for g in sample(model, wrappers, tok, pids[i:i + per], cfg.eval_n, cfg.max_new, cfg.temperature)]
+              for g in sample(model, wrappers, tok, pids[i:i + per], cfg.eval_n, cfg.max_new, cfg.temperature,
+                               sampler=cfg.sampler)]
     texts = [[tok.decode(c, skip_special_tokens=True) for c in g] for g in groups]
     gs = graded([(p, t) for p, ts in zip(problems, texts) for t in ts], {} if memo is None else memo,
                 max_failed=StepCfg.max_failed)                                       # the training step's tolerance
@@ -289,7 +291,7 @@ def train(cfg: Config, progress: bool = True) -> dict:
     else:
         for f in LOGS: (out/f).unlink(missing_ok=True)
     scfg = StepCfg(G_s=cfg.G_s, G_t=cfg.G_t, max_new=cfg.max_new, temperature=cfg.temperature, eps=cfg.eps,
-                   beta=cfg.beta, loss=cfg.loss, adv=cfg.adv, micro=cfg.micro)
+                   beta=cfg.beta, loss=cfg.loss, adv=cfg.adv, micro=cfg.micro, sampler=cfg.sampler)
     grades = {}                                                            # the grader's answers, memoised (05)
     measure_only = cfg.arm == 'none'
     proj_arm = 'none' if measure_only else ('route' if cfg.arm == 'route' else 'erase')

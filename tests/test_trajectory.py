@@ -1,14 +1,20 @@
-"""Same seed, same trajectory: a `smoke` run of the erase arm (seed 41) against its per-step rows recorded in
-`tests/data/smoke_erase_s41_rows.jsonl` before the code was reorganised. A change that moves code around must not
-move a single loss, rate or overlap; a new field in the rows is fine, a missing or different one is not.
-Re-record (only for a change meant to alter the trajectory) with
-`python -m projected_grpo.train --preset smoke --arm erase --seed 41 --runs_dir /tmp/r --quiet` and copy
-`/tmp/r/smoke/erase/s41/rows.jsonl` over the file."""
+"""Same seed, same trajectory: `smoke` runs of the erase arm (seed 41) against per-step rows recorded before.
+
+* `sampler='generate'` against `tests/data/smoke_erase_s41_rows_generate.jsonl`, recorded before the fused
+  `KnobLinear` (02) replaced the two-matmul adapter branch: the same samples (HF `generate`, same seeds), and every
+  loss, rate and overlap equal to 1e-5 — the fused kernels change nothing but round-off.
+* the default `sampler='lean'` against `tests/data/smoke_erase_s41_rows_lean.jsonl`: a change that moves code
+  around must not move the default trajectory either.
+
+A new field in the rows is fine, a missing or different one is not. Re-record (only for a change meant to alter
+the trajectory) with `python -m projected_grpo.train --preset smoke --arm erase --seed 41 --runs_dir /tmp/r --quiet
+[--sampler generate]` and copy `/tmp/r/smoke/erase/s41/rows.jsonl` over the file."""
 import json, math, subprocess, sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
-RECORDED = ROOT/'tests'/'data'/'smoke_erase_s41_rows.jsonl'
 
 
 def read(path): return [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
@@ -19,12 +25,14 @@ def same(a, b):
     return a == b
 
 
-def test_smoke_erase_trajectory_unchanged(tmp_path):
+@pytest.mark.parametrize('sampler', ['generate', 'lean'])
+def test_smoke_erase_trajectory_unchanged(tmp_path, sampler):
     cmd = [sys.executable, '-m', 'projected_grpo.train', '--preset', 'smoke', '--arm', 'erase', '--seed', '41',
-           '--runs_dir', str(tmp_path), '--quiet']
+           '--runs_dir', str(tmp_path), '--quiet', '--sampler', sampler]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
-    want, got = read(RECORDED), read(tmp_path/'smoke'/'erase'/'s41'/'rows.jsonl')
+    want = read(ROOT/'tests'/'data'/f'smoke_erase_s41_rows_{sampler}.jsonl')
+    got = read(tmp_path/'smoke'/'erase'/'s41'/'rows.jsonl')
     assert len(got) == len(want) == 4
     for w, g in zip(want, got):
         assert set(w) <= set(g), f"step {w['step']}: fields gone {sorted(set(w) - set(g))}"
