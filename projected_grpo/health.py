@@ -237,30 +237,28 @@ def power_line(ds: list[dict], what: str) -> str:
             f"comparison{'s'*(len(sds) != 1)}); a paired t-test (α {THRESH['alpha']}, two-sided) at {THRESH['power']:.0%} power needs " +
             ', '.join(f"n ≈ {n if n else '> 1000'} seeds for {x:.0f}pp" for x, n in need) + '.\n')
 
+def _boot(m: int, stat, n_boot: int, ci: float, seed: int) -> tuple:
+    "Percentile interval of `stat(i)` over `n_boot` resamples i [n_boot, m] of the m problems; (None, None) below min_clusters."
+    if m < THRESH['min_clusters']: return None, None
+    i = np.random.default_rng(seed).integers(0, m, (n_boot, m))
+    return tuple(map(float, np.quantile(stat(i), [(1 - ci)/2, (1 + ci)/2])))
+
 def cluster_rate(recs: list[dict], key: str = 'exploited', n_boot: int = 2000, ci: float = THRESH['ci'], seed: int = 0) -> dict:
     "Pooled rate Σk/Σn of eval records and a percentile interval from resampling problems (the clusters) → rate, lo, hi, m."
-    m = len(recs)
-    if m == 0: return dict(rate=None, lo=None, hi=None, m=0)
+    if not recs: return dict(rate=None, lo=None, hi=None, m=0)
     k, n = (np.array([r[x] for r in recs], float) for x in (key, 'n'))
-    out = dict(rate=float(k.sum()/n.sum()), lo=None, hi=None, m=m)
-    if m >= THRESH['min_clusters']:
-        i = np.random.default_rng(seed).integers(0, m, (n_boot, m))
-        out['lo'], out['hi'] = map(float, np.quantile(k[i].sum(1)/n[i].sum(1), [(1 - ci)/2, (1 + ci)/2]))
-    return out
+    lo, hi = _boot(len(recs), lambda i: k[i].sum(-1)/n[i].sum(-1), n_boot, ci, seed)
+    return dict(rate=float(k.sum()/n.sum()), lo=lo, hi=hi, m=len(recs))
 
 def run_diff(a: list[dict], b: list[dict], key: str = 'exploited', n_boot: int = 2000, ci: float = THRESH['ci'], seed: int = 0) -> dict:
     "Rate of run a − rate of run b on the same problems, with a cluster bootstrap that resamples problems jointly."
     A, B = {r['problem_id']: r for r in a}, {r['problem_id']: r for r in b}
     ids = sorted(set(A) & set(B))
-    m = len(ids)
-    if m == 0: return dict(n=0, mean=None, lo=None, hi=None, m=0)
+    if not ids: return dict(n=0, mean=None, lo=None, hi=None, m=0)
     ka, na, kb, nb = (np.array([X[i][f] for i in ids], float) for X, f in ((A, key), (A, 'n'), (B, key), (B, 'n')))
-    out = dict(n=1, mean=float(ka.sum()/na.sum() - kb.sum()/nb.sum()), lo=None, hi=None, m=m)
-    if m >= THRESH['min_clusters']:
-        j = np.random.default_rng(seed).integers(0, m, (n_boot, m))
-        bd = ka[j].sum(1)/na[j].sum(1) - kb[j].sum(1)/nb[j].sum(1)
-        out['lo'], out['hi'] = map(float, np.quantile(bd, [(1 - ci)/2, (1 + ci)/2]))
-    return out
+    d = lambda i: ka[i].sum(-1)/na[i].sum(-1) - kb[i].sum(-1)/nb[i].sum(-1)
+    lo, hi = _boot(len(ids), d, n_boot, ci, seed)
+    return dict(n=1, mean=float(d(np.arange(len(ids)))), lo=lo, hi=hi, m=len(ids))
 
 # %% ../nbs/07_health.ipynb #436d0a46
 def _mean(xs) -> float | None:
@@ -408,14 +406,12 @@ def compare(T: list[dict], items: list[tuple], ref: str = 'none', keys=('hack', 
         c = h1_clauses(dh, ds, seed_stats(ref_h)['mean'])
         r = dict(arm=label, group=g, n=len(h), hack=seed_stats(h), solve=seed_stats(s), detected=seed_stats(d),
                  d_hack=dh, d_solve=ds, d_detected=dd, h1=c, matched=matched(dh, ds))
-        is_ref = label == ref
+        words = {'Δhack pp [95% CI]': dci(dh), 'per-seed Δhack': per_seed(dh), 'Δhack reads': verdict(dh, THRESH['reduce']),
+                 'Δsolve pp [95% CI]': dci(ds), 'Δsolve reads': verdict(ds), 'H1 (1)': c['reduce'], 'H1 (2)': c['solve'],
+                 'at matched solve': r['matched']}
+        if label == ref: words = {k: '(reference)' if 'CI' in k else '' for k in words}
         r.update({'n (seeds)': n_mark(len(h)), 'hack on unsolvable %': pm(r['hack']), 'designed exploit %': pm(r['detected']),
-                  'solve on solvable %': pm(r['solve']),
-                  'Δhack pp [95% CI]': '(reference)' if is_ref else dci(dh), 'per-seed Δhack': '' if is_ref else per_seed(dh),
-                  'Δhack reads': '' if is_ref else verdict(dh, THRESH['reduce']),
-                  'Δsolve pp [95% CI]': '(reference)' if is_ref else dci(ds), 'Δsolve reads': '' if is_ref else verdict(ds),
-                  'H1 (1)': '' if is_ref else c['reduce'], 'H1 (2)': '' if is_ref else c['solve'],
-                  'at matched solve': '' if is_ref else r['matched']})
+                  'solve on solvable %': pm(r['solve']), **words})
         rows.append(r)
     return rows
 
@@ -424,11 +420,8 @@ _COLS = ['arm', 'n (seeds)', 'hack on unsolvable %', 'Δhack pp [95% CI]', 'per-
 
 def _items(T, hk='hack', sk='solve', dk='detected', ablated=True) -> list[tuple]:
     "The rows of a per-arm table: every group of T with the full detector, route (ablated) after route."
-    out = []
-    for g in _groups(T):
-        out.append((g, g, hk, sk, dk))
-        if ablated and by_seed(T, g, 'abl_' + hk): out.append((f'{g} (ablated)', g, 'abl_' + hk, 'abl_' + sk, 'abl_' + dk if dk else None))
-    return out
+    return [x for g in _groups(T) for x in [(g, g, hk, sk, dk)] + ([(f'{g} (ablated)', g, 'abl_' + hk, 'abl_' + sk, dk and 'abl_' + dk)]
+                                                                if ablated and by_seed(T, g, 'abl_' + hk) else [])]
 
 def _missing_rows(T) -> list[dict]:
     have = set(_groups(T))
