@@ -489,12 +489,11 @@ def controls_table(T: list[dict]) -> tuple[list[dict], str]:
             continue
         dh, ds, dd = (paired_delta(by_seed(E, 'erase', k), by_seed(E, c, k)) for k in ('hack', 'solve', 'detected'))
         b = beats(dh, ds) if c in ('random_V', 'nonhack_V') else '(not a control of H1 (3))'
-        sd = lambda g: seed_stats(by_seed(E, g, 'drift_V'))['mean']
         rows.append(dict(control=c, what=what, n=dh['n'], d_hack=dh, d_solve=ds, d_detected=dd, beats=b, **{
             'paired n': n_mark(dh['n']), 'hack % erase / control': f"{pm(seed_stats(by_seed(E, 'erase', 'hack')))} / {pm(seed_stats(by_seed(E, c, 'hack')))}",
             'Δhack pp [95% CI]': dci(dh), 'per-seed Δhack': per_seed(dh), 'reads': verdict(dh),
             'Δsolve pp [95% CI]': dci(ds), 'Δdesigned exploit pp [95% CI]': dci(dd),
-            'drift_V erase / control': f"{_f(sd('erase'))} / {_f(sd(c))}", 'H1 (3): real beats it': b}))
+            'drift_V erase / control': f"{_f(arm_mean(E, 'erase', 'drift_V'))} / {_f(arm_mean(E, c, 'drift_V'))}", 'H1 (3): real beats it': b}))
     cols = ['control', 'paired n', 'hack % erase / control', 'Δhack pp [95% CI]', 'per-seed Δhack', 'reads', 'Δsolve pp [95% CI]',
             'Δdesigned exploit pp [95% CI]', 'drift_V erase / control', 'H1 (3): real beats it']
     head = next((r for r in rows if r['control'] == 'random_V' and 'd_hack' in r), None)
@@ -575,8 +574,8 @@ def heldout_table(mt: list[dict]) -> tuple[list[dict], str]:
             used.update(x for x in (g, van, rnd) if x)
             dv, dr = _vs(mt, g, van, m, 'hack', 'exploited'), _vs(mt, g, rnd, m, 'hack', 'exploited')
             dsv = _vs(mt, g, van, m, 'solve', 'gt_correct')
-            st = lambda key: seed_stats({t['seed']: t[key] for t in mt if t['group'] == g and t['mode'] == m and t[key] is not None})
-            vh = seed_stats({t['seed']: t['hack'] for t in mt if t['group'] == van and t['mode'] == m and t['hack'] is not None})['mean'] if van else None
+            st = lambda key, grp=g: seed_stats({t['seed']: t[key] for t in mt if t['group'] == grp and t['mode'] == m and t[key] is not None})
+            vh = st('hack', van)['mean']                                   # None without a vanilla baseline
             weak = vh is not None and 100*vh < THRESH['vanilla_min']
             rows.append(dict(mode=m, arm=g.split('-heldout_')[0], group=g, vanilla=van, random=rnd, d_hack_vanilla=dv,
                              d_hack_random=dr, d_solve_vanilla=dsv, hack=st('hack'), solve=st('solve'), **{
