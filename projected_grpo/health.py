@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_health.ipynb #f32b9556
 from __future__ import annotations
-import argparse, json, math, sys, warnings
+import argparse, itertools, json, math, sys, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -18,14 +18,13 @@ from .train import ARMS, jsonable
 # %% auto #0
 __all__ = ['ARM_ORDER', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'find_runs', 'load_rows', 'load_rollouts', 'load_eval', 'load_step0',
            'load_V', 'write_fake_run', 'paired_delta', 'verdict', 'h1_clauses', 'beats', 'h1_overall', 'power_t',
-           'seeds_needed', 'power_line', 'cluster_rate', 'run_diff', 'synthetic_experiment', 'coverage',
-           'cluster_coverage', 'last_mean', 'all_mean', 'final', 'final_eval', 'select', 'pooled', 'eval_cols',
-           'run_table', 'by_seed', 'seed_stats', 'pct', 'pm', 'pp', 'dci', 'per_seed', 'n_mark', 'md_table', 'matched',
-           'compare', 'main_table', 'matched_table', 'window_table', 'mode_rates_table', 'controls_table',
-           'headline_sentence', 'headline', 'mode_table', 'heldout_table', 'color', 'smooth', 'curves', 'fig_dynamics',
-           'run_null', 'fig_overlap', 'fig_drift', 'fig_matched', 'fig_route', 'fig_heldout', 'auroc', 'pearson',
-           'check', 'mark', 'identity_check', 'health_checks', 'checks_markdown', 'print_checks', 'runs_markdown',
-           'main', 'parser', 'cli']
+           'seeds_needed', 'power_line', 'cluster_rate', 'run_diff', 'last_mean', 'all_mean', 'final', 'final_eval',
+           'select', 'pooled', 'eval_cols', 'run_table', 'by_seed', 'arm_mean', 'seed_stats', 'pct', 'pm', 'pp', 'dci',
+           'per_seed', 'n_mark', 'md_table', 'matched', 'compare', 'main_table', 'matched_table', 'window_table',
+           'mode_rates_table', 'controls_table', 'headline_sentence', 'headline', 'mode_table', 'heldout_table',
+           'color', 'smooth', 'curves', 'fig_dynamics', 'run_null', 'fig_overlap', 'fig_drift', 'fig_matched',
+           'fig_route', 'fig_heldout', 'auroc', 'pearson', 'check', 'mark', 'identity_check', 'health_checks',
+           'checks_markdown', 'print_checks', 'runs_markdown', 'main', 'parser', 'cli']
 
 # %% ../nbs/07_health.ipynb #fc6720d9
 ARM_ORDER = ARMS                                                  # table order: vanilla, the method, the controls
@@ -88,22 +87,16 @@ def load_eval(run) -> list[dict]:
 
 def load_step0(run) -> list[tuple]:
     "(problem id, completion) of the run's step-0 student rollouts: the same for every arm of a seed."
-    def read(p):
-        out = []
-        with open(p) as f:
-            for l in f:
-                r = json.loads(l)
-                if r['step'] > 0: break
-                if r['source'] == 'student': out.append((r['problem_id'], r.get('completion')))
-        return out
-    return _cached(Path(run['path'])/'rollouts.jsonl', read, 'step0') if (Path(run['path'])/'rollouts.jsonl').exists() else []
+    def read(p):                                                      # stops at the first step-1 line
+        if not p.exists(): return []
+        with open(p) as f: return [(r['problem_id'], r.get('completion')) for r in
+                                   itertools.takewhile(lambda r: r['step'] == 0, map(json.loads, f)) if r['source'] == 'student']
+    return _cached(Path(run['path'])/'rollouts.jsonl', read, 'step0')
 
 def load_V(run) -> dict | None:
     "The basis in the run's final checkpoint (module → [k, r]), or None when there is no checkpoint or no basis."
     f = Path(run['path'])/'ckpt.pt'
-    if not f.exists(): return None
-    V = _cached(f, lambda p: torch.load(p, map_location='cpu', weights_only=False).get('V'))
-    return V or None
+    return (_cached(f, lambda p: torch.load(p, map_location='cpu', weights_only=False).get('V')) or None) if f.exists() else None
 
 # %% ../nbs/07_health.ipynb #6f9b06d5
 def write_fake_run(runs_dir, arm='none', seed=41, heldout=None, steps=10, hack=0.5, solve=0.5, mode_hack=None,
@@ -244,84 +237,43 @@ def power_line(ds: list[dict], what: str) -> str:
             f"comparison{'s'*(len(sds) != 1)}); a paired t-test (α {THRESH['alpha']}, two-sided) at {THRESH['power']:.0%} power needs " +
             ', '.join(f"n ≈ {n if n else '> 1000'} seeds for {x:.0f}pp" for x, n in need) + '.\n')
 
+def _boot(m: int, stat, n_boot: int, ci: float, seed: int) -> tuple:
+    "Percentile interval of `stat(i)` over `n_boot` resamples i [n_boot, m] of the m problems; (None, None) below min_clusters."
+    if m < THRESH['min_clusters']: return None, None
+    i = np.random.default_rng(seed).integers(0, m, (n_boot, m))
+    return tuple(map(float, np.quantile(stat(i), [(1 - ci)/2, (1 + ci)/2])))
+
 def cluster_rate(recs: list[dict], key: str = 'exploited', n_boot: int = 2000, ci: float = THRESH['ci'], seed: int = 0) -> dict:
     "Pooled rate Σk/Σn of eval records and a percentile interval from resampling problems (the clusters) → rate, lo, hi, m."
-    m = len(recs)
-    if m == 0: return dict(rate=None, lo=None, hi=None, m=0)
+    if not recs: return dict(rate=None, lo=None, hi=None, m=0)
     k, n = (np.array([r[x] for r in recs], float) for x in (key, 'n'))
-    out = dict(rate=float(k.sum()/n.sum()), lo=None, hi=None, m=m)
-    if m >= THRESH['min_clusters']:
-        i = np.random.default_rng(seed).integers(0, m, (n_boot, m))
-        out['lo'], out['hi'] = map(float, np.quantile(k[i].sum(1)/n[i].sum(1), [(1 - ci)/2, (1 + ci)/2]))
-    return out
+    lo, hi = _boot(len(recs), lambda i: k[i].sum(-1)/n[i].sum(-1), n_boot, ci, seed)
+    return dict(rate=float(k.sum()/n.sum()), lo=lo, hi=hi, m=len(recs))
 
 def run_diff(a: list[dict], b: list[dict], key: str = 'exploited', n_boot: int = 2000, ci: float = THRESH['ci'], seed: int = 0) -> dict:
     "Rate of run a − rate of run b on the same problems, with a cluster bootstrap that resamples problems jointly."
     A, B = {r['problem_id']: r for r in a}, {r['problem_id']: r for r in b}
     ids = sorted(set(A) & set(B))
-    m = len(ids)
-    if m == 0: return dict(n=0, mean=None, lo=None, hi=None, m=0)
+    if not ids: return dict(n=0, mean=None, lo=None, hi=None, m=0)
     ka, na, kb, nb = (np.array([X[i][f] for i in ids], float) for X, f in ((A, key), (A, 'n'), (B, key), (B, 'n')))
-    out = dict(n=1, mean=float(ka.sum()/na.sum() - kb.sum()/nb.sum()), lo=None, hi=None, m=m)
-    if m >= THRESH['min_clusters']:
-        j = np.random.default_rng(seed).integers(0, m, (n_boot, m))
-        bd = ka[j].sum(1)/na[j].sum(1) - kb[j].sum(1)/nb[j].sum(1)
-        out['lo'], out['hi'] = map(float, np.quantile(bd, [(1 - ci)/2, (1 + ci)/2]))
-    return out
-
-# %% ../nbs/07_health.ipynb #5ynth1cd
-_sig = lambda x: 1/(1 + np.exp(-x))
-
-def synthetic_experiment(rng, n_seeds: int, effect: float, base: float = 0.5, m: int = 12, eval_n: int = 32,
-                         sd_seed: float = 0.5, sd_run: float = 0.4, sd_problem: float = 1.0, sd_cluster: float = 0.6,
-                         n_truth: int = 4000) -> dict:
-    "Per-seed rates of a reference arm and an arm with logit `effect`, on m clustered problems; `truth` = E[Δ] (MC)."
-    v = rng.normal(0, sd_problem, m)                                   # problem difficulty, fixed across seeds
-    u = rng.normal(0, sd_seed, (n_seeds, 1))                           # [n_seeds, 1]: shared by both arms of a seed
-    def run(eff):                                                      # one run per seed → [n_seeds] pooled rates
-        p = _sig(base + v + u + eff + rng.normal(0, sd_run, (n_seeds, 1)) + rng.normal(0, sd_cluster, (n_seeds, m)))
-        return rng.binomial(eval_n, p).sum(1)/(eval_n*m)
-    ref, arm = run(0.), run(effect)
-    U = rng.normal(0, sd_seed, (n_truth, 1))                           # the truth: the same problems, many seeds
-    E = lambda eff: _sig(base + v + U + eff + rng.normal(0, sd_run, (n_truth, 1)) + rng.normal(0, sd_cluster, (n_truth, m))).mean()
-    truth = 0. if effect == 0 else float(E(effect) - E(0.))
-    return dict(ref=dict(enumerate(ref)), arm=dict(enumerate(arm)), truth=truth)
-
-def coverage(n_exp: int = 400, n_seeds: int = 5, effect: float = 0., seed: int = 0, **kw) -> dict:
-    "Over n_exp synthetic experiments: how often the t-interval holds the truth, and how often 'reduces' is said."
-    rng = np.random.default_rng(seed)
-    cover = reduce = 0; truths = []
-    for _ in range(n_exp):
-        x = synthetic_experiment(rng, n_seeds, effect, **kw)
-        d = paired_delta(x['arm'], x['ref'])
-        cover += d['lo'] <= x['truth'] <= d['hi']; reduce += verdict(d).startswith('reduces'); truths.append(x['truth'])
-    return dict(n_exp=n_exp, n_seeds=n_seeds, truth=float(np.mean(truths)), coverage=cover/n_exp, reduces=reduce/n_exp)
-
-def cluster_coverage(n_exp: int = 300, m: int = 12, eval_n: int = 32, seed: int = 0, base: float = 0.5,
-                     sd_problem: float = 1.0, sd_cluster: float = 0.6) -> dict:
-    "How often `cluster_rate`'s interval over m problems holds a run's true rate (problems drawn from a population)."
-    rng = np.random.default_rng(seed)
-    Z = rng.normal(0, 1, (200_000, 2))
-    truth = float(_sig(base + sd_problem*Z[:, 0] + sd_cluster*Z[:, 1]).mean())   # E over problems and cluster noise
-    hit = 0; binom = 0
-    for i in range(n_exp):
-        p = _sig(base + rng.normal(0, sd_problem, m) + rng.normal(0, sd_cluster, m))
-        k = rng.binomial(eval_n, p)
-        c = cluster_rate([dict(n=eval_n, exploited=int(x)) for x in k], seed=i)
-        hit += c['lo'] <= truth <= c['hi']
-        r = k.sum()/(eval_n*m); se = math.sqrt(r*(1 - r)/(eval_n*m))    # the naive binomial interval, for contrast
-        binom += r - 1.96*se <= truth <= r + 1.96*se
-    return dict(m=m, coverage=hit/n_exp, binomial_coverage=binom/n_exp)
+    d = lambda i: ka[i].sum(-1)/na[i].sum(-1) - kb[i].sum(-1)/nb[i].sum(-1)
+    lo, hi = _boot(len(ids), d, n_boot, ci, seed)
+    return dict(n=1, mean=float(d(np.arange(len(ids)))), lo=lo, hi=hi, m=len(ids))
 
 # %% ../nbs/07_health.ipynb #436d0a46
+def _mean(xs) -> float | None:
+    "Mean of the non-None values (e.g. one per run of an arm); None when there are none."
+    xs = [x for x in xs if x is not None]
+    return float(np.mean(xs)) if xs else None
+
+
 def last_mean(rows: list[dict], key: str, last: int = 5):
     "Mean of `key` over the last `last` rows (steps); `None` values are skipped; `None` when nothing is left."
-    xs = [float(r[key]) for r in rows[-last:] if r.get(key) is not None]
-    return sum(xs)/len(xs) if xs else None
+    return _mean(r.get(key) for r in rows[-last:])
 
 def all_mean(rows: list[dict], key: str):
     "Mean of `key` over every row that has it."
-    return last_mean(rows, key, last=len(rows)) if rows else None
+    return _mean(r.get(key) for r in rows)
 
 def final(rows: list[dict], key: str):
     "The last non-None value of `key`."
@@ -379,6 +331,10 @@ def run_table(runs: list[dict], last: int = 5) -> list[dict]:
 def by_seed(table: list[dict], group: str, key: str) -> dict:
     "seed → value of `key` for the runs of `group` (None values left out)."
     return {t['seed']: t[key] for t in table if t['group'] == group and t.get(key) is not None}
+
+def arm_mean(T: list[dict], group: str, key: str):
+    "The mean over seeds of `key` for the runs of `group` (None without any)."
+    return _mean(by_seed(T, group, key).values())
 
 def seed_stats(xs) -> dict:
     "n, mean, std (ddof 1) and SEM (std/√n) of per-seed values; std/SEM are None below 2 seeds."
@@ -450,14 +406,12 @@ def compare(T: list[dict], items: list[tuple], ref: str = 'none', keys=('hack', 
         c = h1_clauses(dh, ds, seed_stats(ref_h)['mean'])
         r = dict(arm=label, group=g, n=len(h), hack=seed_stats(h), solve=seed_stats(s), detected=seed_stats(d),
                  d_hack=dh, d_solve=ds, d_detected=dd, h1=c, matched=matched(dh, ds))
-        is_ref = label == ref
+        words = {'Δhack pp [95% CI]': dci(dh), 'per-seed Δhack': per_seed(dh), 'Δhack reads': verdict(dh, THRESH['reduce']),
+                 'Δsolve pp [95% CI]': dci(ds), 'Δsolve reads': verdict(ds), 'H1 (1)': c['reduce'], 'H1 (2)': c['solve'],
+                 'at matched solve': r['matched']}
+        if label == ref: words = {k: '(reference)' if 'CI' in k else '' for k in words}
         r.update({'n (seeds)': n_mark(len(h)), 'hack on unsolvable %': pm(r['hack']), 'designed exploit %': pm(r['detected']),
-                  'solve on solvable %': pm(r['solve']),
-                  'Δhack pp [95% CI]': '(reference)' if is_ref else dci(dh), 'per-seed Δhack': '' if is_ref else per_seed(dh),
-                  'Δhack reads': '' if is_ref else verdict(dh, THRESH['reduce']),
-                  'Δsolve pp [95% CI]': '(reference)' if is_ref else dci(ds), 'Δsolve reads': '' if is_ref else verdict(ds),
-                  'H1 (1)': '' if is_ref else c['reduce'], 'H1 (2)': '' if is_ref else c['solve'],
-                  'at matched solve': '' if is_ref else r['matched']})
+                  'solve on solvable %': pm(r['solve']), **words})
         rows.append(r)
     return rows
 
@@ -466,11 +420,8 @@ _COLS = ['arm', 'n (seeds)', 'hack on unsolvable %', 'Δhack pp [95% CI]', 'per-
 
 def _items(T, hk='hack', sk='solve', dk='detected', ablated=True) -> list[tuple]:
     "The rows of a per-arm table: every group of T with the full detector, route (ablated) after route."
-    out = []
-    for g in _groups(T):
-        out.append((g, g, hk, sk, dk))
-        if ablated and by_seed(T, g, 'abl_' + hk): out.append((f'{g} (ablated)', g, 'abl_' + hk, 'abl_' + sk, 'abl_' + dk if dk else None))
-    return out
+    return [x for g in _groups(T) for x in [(g, g, hk, sk, dk)] + ([(f'{g} (ablated)', g, 'abl_' + hk, 'abl_' + sk, dk and 'abl_' + dk)]
+                                                                if ablated and by_seed(T, g, 'abl_' + hk) else [])]
 
 def _missing_rows(T) -> list[dict]:
     have = set(_groups(T))
@@ -538,12 +489,11 @@ def controls_table(T: list[dict]) -> tuple[list[dict], str]:
             continue
         dh, ds, dd = (paired_delta(by_seed(E, 'erase', k), by_seed(E, c, k)) for k in ('hack', 'solve', 'detected'))
         b = beats(dh, ds) if c in ('random_V', 'nonhack_V') else '(not a control of H1 (3))'
-        sd = lambda g: seed_stats(by_seed(E, g, 'drift_V'))['mean']
         rows.append(dict(control=c, what=what, n=dh['n'], d_hack=dh, d_solve=ds, d_detected=dd, beats=b, **{
             'paired n': n_mark(dh['n']), 'hack % erase / control': f"{pm(seed_stats(by_seed(E, 'erase', 'hack')))} / {pm(seed_stats(by_seed(E, c, 'hack')))}",
             'Δhack pp [95% CI]': dci(dh), 'per-seed Δhack': per_seed(dh), 'reads': verdict(dh),
             'Δsolve pp [95% CI]': dci(ds), 'Δdesigned exploit pp [95% CI]': dci(dd),
-            'drift_V erase / control': f"{_f(sd('erase'))} / {_f(sd(c))}", 'H1 (3): real beats it': b}))
+            'drift_V erase / control': f"{_f(arm_mean(E, 'erase', 'drift_V'))} / {_f(arm_mean(E, c, 'drift_V'))}", 'H1 (3): real beats it': b}))
     cols = ['control', 'paired n', 'hack % erase / control', 'Δhack pp [95% CI]', 'per-seed Δhack', 'reads', 'Δsolve pp [95% CI]',
             'Δdesigned exploit pp [95% CI]', 'drift_V erase / control', 'H1 (3): real beats it']
     head = next((r for r in rows if r['control'] == 'random_V' and 'd_hack' in r), None)
@@ -624,8 +574,8 @@ def heldout_table(mt: list[dict]) -> tuple[list[dict], str]:
             used.update(x for x in (g, van, rnd) if x)
             dv, dr = _vs(mt, g, van, m, 'hack', 'exploited'), _vs(mt, g, rnd, m, 'hack', 'exploited')
             dsv = _vs(mt, g, van, m, 'solve', 'gt_correct')
-            st = lambda key: seed_stats({t['seed']: t[key] for t in mt if t['group'] == g and t['mode'] == m and t[key] is not None})
-            vh = seed_stats({t['seed']: t['hack'] for t in mt if t['group'] == van and t['mode'] == m and t['hack'] is not None})['mean'] if van else None
+            st = lambda key, grp=g: seed_stats({t['seed']: t[key] for t in mt if t['group'] == grp and t['mode'] == m and t[key] is not None})
+            vh = st('hack', van)['mean']                                   # None without a vanilla baseline
             weak = vh is not None and 100*vh < THRESH['vanilla_min']
             rows.append(dict(mode=m, arm=g.split('-heldout_')[0], group=g, vanilla=van, random=rnd, d_hack_vanilla=dv,
                              d_hack_random=dr, d_solve_vanilla=dsv, hack=st('hack'), solve=st('solve'), **{
@@ -654,32 +604,32 @@ def color(group: str) -> str:
 
 def _figure(nrows: int, ncols: int, w: float = 5.0, h: float = 3.4):
     fig = Figure(figsize=(w*ncols, h*nrows)); FigureCanvasAgg(fig)
-    axs = fig.subplots(nrows, ncols, squeeze=False)
-    return fig, axs.ravel()
+    return fig, fig.subplots(nrows, ncols, squeeze=False).ravel()
 
-def _save(fig, path) -> Path:
+def _save(fig, path, title: str = '', fontsize: int = 10) -> Path:
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout(); fig.savefig(path, dpi=110)
+    fig.suptitle(title, fontsize=fontsize); fig.tight_layout(); fig.savefig(path, dpi=110)
     return path
 
 def smooth(y: np.ndarray, w: int) -> np.ndarray:
     "Trailing rolling mean over `w` steps, NaN-aware (a NaN step is skipped, not zeroed)."
-    y = np.asarray(y, float); out = np.full_like(y, np.nan)
-    for i in range(len(y)):
-        seg = y[max(0, i - w + 1):i + 1]; seg = seg[~np.isnan(seg)]
-        if len(seg): out[i] = seg.mean()
-    return out
+    y = np.asarray(y, float); ok = ~np.isnan(y)
+    win = lambda a: np.convolve(a, np.ones(w))[:len(y)]                # trailing sums over w steps
+    with np.errstate(invalid='ignore'): return win(np.where(ok, y, 0))/np.where(win(ok) > 0, win(ok), np.nan)
+
+def _series(runs: list[dict], per_run, w: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    "(steps [T], values [n_runs, T]) from `per_run(run)` = {step: value}, each smoothed over `w` steps; NaN where absent."
+    ds = [per_run(r) for r in runs]
+    T = max((max(d, default=-1) + 1 for d in ds), default=0)
+    Y = np.full((len(runs), T), np.nan)
+    for i, d in enumerate(ds):
+        Y[i, list(d)] = list(d.values())
+        Y[i] = smooth(Y[i], w) if w > 1 else Y[i]
+    return np.arange(T), Y
 
 def curves(runs: list[dict], key: str, w: int = 1) -> tuple[np.ndarray, np.ndarray]:
     "(steps [T], values [n_runs, T]) of `key` for `runs`, each smoothed over `w` steps; NaN where absent."
-    rowss = [load_rows(r) for r in runs]
-    T = max((max((x['step'] for x in rs), default=-1) + 1 for rs in rowss), default=0)
-    Y = np.full((len(runs), T), np.nan)
-    for i, rs in enumerate(rowss):
-        for x in rs:
-            if x.get(key) is not None: Y[i, x['step']] = x[key]
-        Y[i] = smooth(Y[i], w) if w > 1 else Y[i]
-    return np.arange(T), Y
+    return _series(runs, lambda r: {x['step']: x[key] for x in load_rows(r) if x.get(key) is not None}, w)
 
 def _band(ax, x, Y, c, label, ls='-'):
     with warnings.catch_warnings():                                   # a step no seed has is NaN, not a warning
@@ -708,8 +658,7 @@ def fig_dynamics(runs: list[dict], path, smooth_w: int = 5) -> Path:
     for ax, (_, t) in zip(axes, panels):
         ax.set(title=t, xlabel='step', ylim=(-0.02, 1.02)); ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
-    fig.suptitle(f'Training dynamics (rolling mean over {smooth_w} steps; band = ±1 std over seeds)', fontsize=10)
-    return _save(fig, path)
+    return _save(fig, path, f'Training dynamics (rolling mean over {smooth_w} steps; band = ±1 std over seeds)')
 
 def run_null(run: dict) -> float | None:
     "The random-basis null of the run's `cin` (mean over modules, as 06 logs cin_s/cin_t), from its checkpoint's V."
@@ -720,7 +669,7 @@ def fig_overlap(runs: list[dict], path, smooth_w: int = 5) -> Path:
     "cin_s, cin_t over steps against each arm's random-basis null; basis_overlap at refreshes."
     fig, (a, b, c) = _figure(1, 3)
     G = _by_group(runs)
-    nulls = {g: float(np.mean(ns)) for g, rs in G.items() if (ns := [n for n in map(run_null, rs) if n is not None])}
+    nulls = {g: n for g, rs in G.items() if (n := _mean(map(run_null, rs))) is not None}
     vals = [round(v, 6) for v in nulls.values()]
     common = max(set(vals), key=vals.count) if vals else None          # the null most arms share: one black line
     for g, rs in G.items():
@@ -743,8 +692,7 @@ def fig_overlap(runs: list[dict], path, smooth_w: int = 5) -> Path:
         c.legend(fontsize=6)
     else: _empty(c, 'basis_overlap: no refreshes in these runs\n(refresh_every = 0)')
     for ax in (a, b): ax.grid(alpha=0.3)
-    fig.suptitle('Overlap with V: cin above the null is necessary, not evidence of hack-specificity', fontsize=10)
-    return _save(fig, path)
+    return _save(fig, path, 'Overlap with V: cin above the null is necessary, not evidence of hack-specificity')
 
 def fig_drift(runs: list[dict], path) -> Path:
     "drift_V = Σ⟨v_i, δS⟩ along each arm's own basis, and ‖δS‖ (route: ‖δS_hack‖ dashed), per arm."
@@ -758,8 +706,7 @@ def fig_drift(runs: list[dict], path) -> Path:
     a.axhline(0, color='k', lw=0.6)
     a.set(title='drift along V: Σ⟨v_i, δS⟩ (own basis of each arm)', xlabel='step', ylabel='< 0 hack-ward · > 0 anti-hack'); b.set(title='‖δS‖ (and ‖δS_hack‖)', xlabel='step')
     for ax in (a, b): ax.grid(alpha=0.3); ax.legend(fontsize=7)
-    fig.suptitle('Drift: an optimizer can move δS along V while every projected gradient is clean', fontsize=10)
-    return _save(fig, path)
+    return _save(fig, path, 'Drift: an optimizer can move δS along V while every projected gradient is clean')
 
 def fig_matched(T: list[dict], path) -> Path:
     "Matched solve: hack on unsolvable against solve on solvable, one point per evaluated run (within-run 95% bars), colour per arm."
@@ -781,36 +728,28 @@ def fig_matched(T: list[dict], path) -> Path:
     ax.set(xlabel='solve on solvable problems (final evaluation)', ylabel='hack on unsolvable problems (final evaluation)',
            xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
     ax.grid(alpha=0.3); ax.legend(fontsize=7, loc='best')
-    fig.suptitle('Matched solve: lower = less hacking, right = more solving\none point per run (bars: 95% cluster bootstrap over '
-                 'problems); vanilla ✕, route ablated hollow', fontsize=9)
-    return _save(fig, path)
+    return _save(fig, path, 'Matched solve: lower = less hacking, right = more solving\none point per run (bars: 95% cluster bootstrap over '
+                 'problems); vanilla ✕, route ablated hollow', 9)
 
 def fig_route(runs: list[dict], path) -> Path:
     "route at its evaluations (eval.jsonl): hack on unsolvable and solve on solvable, quarantine kept vs ablated; vanilla for reference."
     fig, (a, b) = _figure(1, 2)
     G = _by_group(runs)
-    def series(rs, q, split, key):
-        out = []
-        for r in rs:
-            ev = load_eval(r)
-            steps = sorted({x['step'] for x in ev})
-            out.append({s: pooled(select([x for x in ev if x['step'] == s], q, split), key) for s in steps})
-        return out
+    at = lambda r, q, split, key: {s: pooled(select([e for e in load_eval(r) if e['step'] == s], q, split), key)
+                                   for s in {e['step'] for e in load_eval(r)}}          # step → rate at each evaluation
     for ax, split, key, t in ((a, 'unsolvable', 'exploited', 'hack on unsolvable problems'), (b, 'solvable', 'gt_correct', 'solve on solvable problems')):
         for g, q, ls, lab in (('none', 'kept', ':', 'vanilla'), ('route', 'kept', '-', 'route, quarantine kept'),
                               ('route', 'ablated', '--', 'route, quarantine ablated (deploy)')):
-            if g not in G: continue
-            S = [s for s in series(G[g], q, split, key) if s]
-            if not S: continue
-            steps = sorted(set().union(*S))
-            Y = np.array([[s.get(x, np.nan) if s.get(x) is not None else np.nan for x in steps] for s in S])
-            _band(ax, np.array(steps), Y, color(g), f'{lab} (n={len(S)})', ls)
-            ax.plot(steps, np.nanmean(Y, 0), 'o', color=color(g), ms=3)
+            rs = [r for r in G.get(g, []) if load_eval(r)]
+            x, Y = _series(rs, lambda r: at(r, q, split, key))
+            keep = ~np.isnan(Y).all(0)                                   # the evaluated steps only
+            if not keep.any(): continue
+            _band(ax, x[keep], Y[:, keep], color(g), f'{lab} (n={len(rs)})', ls)
+            ax.plot(x[keep], np.nanmean(Y[:, keep], 0), 'o', color=color(g), ms=3)
         ax.set(title=t, xlabel='step', ylim=(-0.02, 1.02)); ax.grid(alpha=0.3)
     if 'route' not in G: _empty(a, 'no route runs'); _empty(b, 'no route runs')
     else: a.legend(fontsize=7)
-    fig.suptitle('Route at its evaluations (every problem × eval_n): the quarantine δS_hack kept vs ablated', fontsize=10)
-    return _save(fig, path)
+    return _save(fig, path, 'Route at its evaluations (every problem × eval_n): the quarantine δS_hack kept vs ablated')
 
 def fig_heldout(mrows: list[dict], mtab: list[dict], path) -> Path:
     "Per held-out mode: hack and solve on that mode (final evaluation) for vanilla, random_V and each held-out arm (bars = mean, dots = seeds)."
@@ -836,18 +775,13 @@ def fig_heldout(mrows: list[dict], mtab: list[dict], path) -> Path:
         ax.set_xticks(range(len(modes)), modes, rotation=20, fontsize=8)
         ax.set(title=t, ylim=(0, 1.02)); ax.grid(alpha=0.3, axis='y')
     a.legend(fontsize=7)
-    fig.suptitle('Leave-one-mode-out: V and teacher pool built without the mode on the x axis', fontsize=10)
-    return _save(fig, path)
+    return _save(fig, path, 'Leave-one-mode-out: V and teacher pool built without the mode on the x axis')
 
 # %% ../nbs/07_health.ipynb #c55ded17
 def auroc(scores, labels) -> float | None:
     "P(score of a positive > score of a negative), ties counted ½ (Mann–Whitney with average ranks); None if a class is empty."
     s, y = np.asarray(scores, float), np.asarray(labels, bool)
-    n1, n0 = int(y.sum()), int((~y).sum())
-    if n1 == 0 or n0 == 0: return None
-    _, inv, cnt = np.unique(s, return_inverse=True, return_counts=True)
-    cum = np.cumsum(cnt); ranks = ((cum - cnt + 1 + cum)/2)[inv]          # average 1-based rank of each tie block
-    return float((ranks[y].sum() - n1*(n1 + 1)/2)/(n1*n0))
+    return float(stats.mannwhitneyu(s[y], s[~y]).statistic/(y.sum()*(~y).sum())) if y.any() and not y.all() else None
 
 def pearson(x, y) -> float | None:
     "Pearson correlation (point-biserial for a 0/1 `y`); None when either side is constant."
@@ -873,15 +807,12 @@ def _complete_checks(runs):
 def _cin_checks(G):
     out = []
     for g, rs in G.items():
-        cin = [x for x in (all_mean(load_rows(r), 'cin_s') for r in rs) if x is not None]
-        nulls = [n for n in map(run_null, rs) if n is not None]
-        if not cin or not nulls: out.append(check('cin_s above null', g, None, 'no cin_s or no basis in the checkpoint')); continue
-        c, n0 = float(np.mean(cin)), float(np.mean(nulls))
-        if g.split('-')[0] == 'random_V':
-            out.append(check('cin_s ≈ null for random_V (checks the null)', g, THRESH['null_band'][0] <= c/n0 <= THRESH['null_band'][1], f'cin_s {c:.3f} vs null {n0:.3f} ({c/n0:.2f}×)'))
-        else:
-            out.append(check('cin_s above null', g, c > n0, f'cin_s {c:.3f} vs null {n0:.3f} ({c/n0:.2f}×)',
-                             'necessary, not evidence: compare shuffled_V/nonhack_V, which pass it too if V is just gradient energy'))
+        c, n0 = _mean(all_mean(load_rows(r), 'cin_s') for r in rs), _mean(map(run_null, rs))
+        if c is None or n0 is None: out.append(check('cin_s above null', g, None, 'no cin_s or no basis in the checkpoint')); continue
+        v, (lo, hi) = f'cin_s {c:.3f} vs null {n0:.3f} ({c/n0:.2f}×)', THRESH['null_band']
+        out.append(check('cin_s ≈ null for random_V (checks the null)', g, lo <= c/n0 <= hi, v) if g.split('-')[0] == 'random_V' else
+                   check('cin_s above null', g, c > n0, v, 'necessary, not evidence: compare shuffled_V/nonhack_V, which pass it '
+                         'too if V is just gradient energy'))
     return out
 
 def _overlap_checks(G, thr: float = THRESH['auroc'], min_n: int = THRESH['auroc_min_n']):
@@ -893,22 +824,19 @@ def _overlap_checks(G, thr: float = THRESH['auroc'], min_n: int = THRESH['auroc_
         st = [x for x in ros if x['source'] == 'student']
         if st:
             ov, ex = [x['overlap'] for x in st], [bool(x['exploited']) for x in st]
-            a, rho = auroc(ov, ex), pearson(ov, ex)
+            a, ok = auroc(ov, ex), judged(auroc(ov, ex), ex)
             pos = [x for x in st if (x.get('A') or 0) > 0]                # the rows the step reinforces: their sign is "toward"
-            a_pos = auroc([x['overlap'] for x in pos], [bool(x['exploited']) for x in pos])
-            out.append(check('overlap vs exploited (student)', g, a >= thr if judged(a, ex) else None,
-                             f"AUROC {_f(a)}, r {_f(rho)} (n={len(st)}, exploited {sum(ex)})",
-                             (f'AUROC among A > 0 rows {_f(a_pos)} (n={len(pos)})' if judged(a, ex) else
-                              f'fewer than {min_n} exploited or honest rollouts in the loss: not judged')))
+            out.append(check('overlap vs exploited (student)', g, a >= thr if ok else None,
+                             f"AUROC {_f(a)}, r {_f(pearson(ov, ex))} (n={len(st)}, exploited {sum(ex)})",
+                             f"AUROC among A > 0 rows {_f(auroc([x['overlap'] for x in pos], [bool(x['exploited']) for x in pos]))} "
+                             f"(n={len(pos)})" if ok else f'fewer than {min_n} exploited or honest rollouts in the loss: not judged'))
         te = [x for x in ros if x['source'] == 'teacher' and x.get('kind') in ('hack', 'clean')]
         if te:
-            ov, hk = [x['overlap'] for x in te], [x['kind'] == 'hack' for x in te]
-            a = auroc(ov, hk)
-            mh = np.mean([o for o, h in zip(ov, hk) if h]) if any(hk) else None
-            mc = np.mean([o for o, h in zip(ov, hk) if not h]) if not all(hk) else None
-            out.append(check('teacher hack vs clean overlap', g, a >= thr if judged(a, hk) else None,
-                             f"mean {_f(mh)} vs {_f(mc)}, AUROC {_f(a)} (n={len(te)})",
-                             f'fewer than {min_n} teacher rows of a kind: not judged' if not judged(a, hk) else
+            ov, hk = np.array([x['overlap'] for x in te], float), np.array([x['kind'] == 'hack' for x in te])
+            a, ok = auroc(ov, hk), judged(auroc(ov, hk), hk)
+            out.append(check('teacher hack vs clean overlap', g, a >= thr if ok else None,
+                             f"mean {_f(_mean(ov[hk]))} vs {_f(_mean(ov[~hk]))}, AUROC {_f(a)} (n={len(te)})",
+                             f'fewer than {min_n} teacher rows of a kind: not judged' if not ok else
                              'hack rows do not stand out: V tracks teacher-ness, not hacking' if a < thr else ''))
     return out
 
@@ -916,40 +844,31 @@ def _update_checks(G):
     out = []
     for g, rs in G.items():
         if g.split('-')[0] not in METHOD_ARMS: continue
-        cu = [x for x in (all_mean(load_rows(r), 'cout_update') for r in rs) if x is not None]
-        nulls = [n for n in map(run_null, rs) if n is not None]
-        if not cu or not nulls: out.append(check('cout_update under erase', g, None, 'no cout_update logged')); continue
-        c, n0 = float(np.mean(cu)), float(np.mean(nulls))
-        van = [x for x in (all_mean(load_rows(r), 'cin_update') for r in G.get('none', [])) if x is not None]
+        c, n0 = _mean(all_mean(load_rows(r), 'cout_update') for r in rs), _mean(map(run_null, rs))
+        if c is None or n0 is None: out.append(check('cout_update under erase', g, None, 'no cout_update logged')); continue
+        van = _mean(all_mean(load_rows(r), 'cin_update') for r in G.get('none', []))
         out.append(check('cout_update under erase', g, c <= 0.5*n0, f'{c:.4f} vs ½·null {0.5*n0:.4f}',
-                         f"vanilla's hack-ward update fraction {_f(float(np.mean(van)) if van else None)}"))
+                         f"vanilla's hack-ward update fraction {_f(van)}"))
     return out
 
 def _drift_checks(T, G, factor: float = THRESH['drift_factor']):
-    out = []
     van = seed_stats(by_seed(T, 'none', 'drift_V'))
     if van['n'] == 0: return [check('drift along V', 'all', None, 'no vanilla runs to compare with')]
-    ref = max(abs(van['mean']), van['std'] or 0.0, 1e-12)
-    for g in G:
-        if g == 'none': continue
-        st = seed_stats(by_seed(T, g, 'drift_V'))
-        if st['n'] == 0: continue
-        ns = seed_stats(by_seed(T, g, 'dS_norm'))['mean'], seed_stats(by_seed(T, 'none', 'dS_norm'))['mean']
-        out.append(check('drift along V', g, abs(st['mean']) <= factor*ref,
-                         f"final drift_V {st['mean']:+.3g} vs vanilla {van['mean']:+.3g} (limit ±{factor*ref:.3g})",
-                         f"‖δS‖ {_f(ns[0])} vs vanilla {_f(ns[1])}"))
-    return out
+    lim = factor*max(abs(van['mean']), van['std'] or 0.0, 1e-12)
+    return [check('drift along V', g, abs(d) <= lim, f"final drift_V {d:+.3g} vs vanilla {van['mean']:+.3g} (limit ±{lim:.3g})",
+                  f"‖δS‖ {_f(arm_mean(T, g, 'dS_norm'))} vs vanilla {_f(arm_mean(T, 'none', 'dS_norm'))}")
+            for g in G if g != 'none' and (d := arm_mean(T, g, 'drift_V')) is not None]
 
 def _solve_checks(T, G):
     "Final evaluation: solve on solvable problems ≥ ½ vanilla's and format ≥ ½ (a hack 'reduction' can be collapse)."
-    E = [t for t in T if t['has_eval']]
-    out, van = [], seed_stats(by_seed(E, 'none', 'solve'))['mean']
+    E, r = [t for t in T if t['has_eval']], THRESH['solve_ratio']
+    van = arm_mean(E, 'none', 'solve')
+    out = []
     for g in G:
-        if g == 'none': continue
-        s, f = seed_stats(by_seed(E, g, 'solve'))['mean'], seed_stats(by_seed(E, g, 'fmt'))['mean']
-        if s is None: continue
-        out.append(check('solve kept (≥ ½ vanilla)', g, None if not van else s >= THRESH['solve_ratio']*van and (f or 0) >= THRESH['solve_ratio'],
-                         f"solve on solvable {pct(s)}% vs vanilla {pct(van)}%; format {pct(f)}%", '' if van else 'vanilla solves nothing: no ratio'))
+        s, f = arm_mean(E, g, 'solve'), arm_mean(E, g, 'fmt')
+        if g != 'none' and s is not None:
+            out.append(check('solve kept (≥ ½ vanilla)', g, None if not van else s >= r*van and (f or 0) >= r,
+                             f"solve on solvable {pct(s)}% vs vanilla {pct(van)}%; format {pct(f)}%", '' if van else 'vanilla solves nothing: no ratio'))
     return out
 
 def _refresh_checks(T, thr: float = THRESH['basis_overlap']):
@@ -1013,8 +932,7 @@ def identity_check(runs: list[dict]) -> list[dict]:
     from projected_grpo.adapter import load_model, wrap, zeroed, load_knob_state
     from transformers.utils import logging as hf_logging
     hf_logging.disable_progress_bar()                                   # no weight-loading bars in the read-out
-    out = []
-    specs = {}
+    out, specs = [], {}
     for r in runs:
         if r['finished']: specs.setdefault((r['config'].get('model'), r['config'].get('dtype', 'float32')), []).append(r)
     for (spec, dt), rs in specs.items():

@@ -258,14 +258,14 @@ def _setup_mounts(cfg):
         _mount('tmpfs', '/tmp', 'tmpfs', _MS_NOSUID | _MS_NODEV, f"size={cfg['limits']['tmpfs_mb']}m,mode=700{own}")
         os.chdir('/tmp')
 
-def _runner(req, cfg, fds):
-    "In the runner: descriptors, session, rlimits, environment, privileges; then the harness."
+def _runner(req, cfg, fds, info_w):
+    "In the runner: descriptors, session, rlimits, environment, privileges; says `ready` on init's pipe; then the harness."
     import io, gc
     lim, uid = cfg['limits'], cfg['uid']
     out_w, err_w, rep_w = fds
     nul = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(nul, 0); os.dup2(out_w, 1); os.dup2(err_w, 2); os.dup2(rep_w, 3)
-    os.closerange(4, 1 << 16)
+    os.dup2(nul, 0); os.dup2(out_w, 1); os.dup2(err_w, 2); os.dup2(rep_w, 3); os.dup2(info_w, 4)   # all of them ≥ 5 before
+    os.closerange(5, 1 << 16)
     os.setsid()
     cpu = max(1, math.ceil(req.get('timeout', lim['timeout'])))
     for r, v in ((resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (lim['mem_mb'] << 20,) * 2),
@@ -284,6 +284,7 @@ def _runner(req, cfg, fds):
     sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.FileIO(2, 'w', closefd=False), encoding='utf-8', errors='backslashreplace', line_buffering=True)
     atexit._clear()
     gc.enable()
+    _write_all(4, b'{"ready": true}\n'); os.close(4)   # the handshake: setup succeeded; model code never holds this pipe
     _harness(req, 3)
 
 def _read_result_file(workdir):
@@ -318,9 +319,7 @@ def _init(req, cfg, fds, info_w, workdir, probe):
     _write_all(info_w, (json.dumps({'failed': failed}) + '\n').encode())
     pid = os.fork()
     if pid == 0:
-        try:
-            os.close(info_w)
-            _runner(req, cfg, fds)
+        try: _runner(req, cfg, fds, info_w)
         except BaseException as e:
             try: os.write(2, f"sandbox runner setup failed: {e}\n".encode())
             except OSError: pass
@@ -425,6 +424,9 @@ def _execute(req, cfg, probe=False):
         except ValueError: pass
     if workdir: shutil.rmtree(workdir, ignore_errors=True)
     if info.get('setup_failed'): return {'error': f"sandbox layer failed mid-run: {info['setup_failed']}"}
+    if not info.get('ready') and not killed:   # init or the runner died before model code ran: its exit status is no verdict
+        err = bufs[pipes[1][0]].decode('utf-8', 'replace').strip()
+        return {'error': f"sandbox setup failed before the code ran (exit {status}): {err[-300:] or 'no message'}", 'probe_failed': info.get('failed', []) if probe else []}
     return dict(status=status, killed=killed, secs=time.monotonic() - t0, file=info.get('file'),
                 report=bufs[pipes[2][0]].decode('utf-8', 'replace'),
                 stdout=bufs[pipes[0][0]].decode('utf-8', 'replace'), stderr=bufs[pipes[1][0]].decode('utf-8', 'replace'),
@@ -445,26 +447,20 @@ def _rm_stale_cgroups(parent):
 
 def _cgroup_dirs(tag, lim):
     "Create memory+pids cgroups (v1 or v2) for one worker; return their directories."
-    dirs = []
+    mem, pids = lim['cgroup_mem_mb'] << 20, lim['cgroup_pids']
     if os.path.exists('/sys/fs/cgroup/cgroup.controllers'):          # unified hierarchy
         rel = open('/proc/self/cgroup').read().strip().split('::')[-1]
-        d = f"/sys/fs/cgroup{rel.rstrip('/')}/{tag}"
+        want = {f"/sys/fs/cgroup{rel.rstrip('/')}/{tag}": {'memory.max': mem, 'pids.max': pids}}
+    else:                                                            # v1: one hierarchy per controller
+        rels = {c: rel for ln in open('/proc/self/cgroup') for _, ctl, rel in [ln.strip().split(':', 2)] for c in ctl.split(',')}
+        want = {f"/sys/fs/cgroup/{ctl}{rels.get(ctl, '/').rstrip('/')}/{tag}": {knob: v}
+                for ctl, knob, v in (('memory', 'memory.limit_in_bytes', mem), ('pids', 'pids.max', pids))}
+    for d, knobs in want.items():
         _rm_stale_cgroups(os.path.dirname(d))
         os.makedirs(d, exist_ok=True)
-        with open(f"{d}/memory.max", 'w') as fh: fh.write(str(lim['cgroup_mem_mb'] << 20))
-        with open(f"{d}/pids.max", 'w') as fh: fh.write(str(lim['cgroup_pids']))
-        return [d]
-    rels = {}
-    for ln in open('/proc/self/cgroup'):
-        _, ctl, rel = ln.strip().split(':', 2)
-        for c in ctl.split(','): rels[c] = rel
-    for ctl, knob, val in (('memory', 'memory.limit_in_bytes', lim['cgroup_mem_mb'] << 20), ('pids', 'pids.max', lim['cgroup_pids'])):
-        d = f"/sys/fs/cgroup/{ctl}{rels.get(ctl, '/').rstrip('/')}/{tag}"
-        _rm_stale_cgroups(os.path.dirname(d))
-        os.makedirs(d, exist_ok=True)
-        with open(f"{d}/{knob}", 'w') as fh: fh.write(str(val))
-        dirs.append(d)
-    return dirs
+        for knob, v in knobs.items():
+            with open(f"{d}/{knob}", 'w') as fh: fh.write(str(v))
+    return list(want)
 
 def _probe(cfg):
     "Find the isolation layers this OS grants; switch off (and report) the rest."
@@ -498,23 +494,18 @@ def _probe(cfg):
     if L.get('pidns'):
         try: cfg['pidns_fd'] = os.open('/proc/self/ns/pid', os.O_RDONLY); cfg['own_fds'].append(cfg['pidns_fd'])
         except OSError as e: L['pidns'] = False; why['pidns'] = str(e)
-    mnt = L.get('mountns')
-    for k in ('hide', 'proc', 'readonly', 'tmpfs'):
+    mnt, mounts = L.get('mountns'), ('hide', 'proc', 'readonly', 'tmpfs')
+    for k in mounts:
         L[k] = bool(mnt) and k not in dis and (k != 'proc' or bool(L.get('pidns')))
         if not L[k]: why[k] = 'disabled by configuration' if k in dis else 'needs a mount namespace' + (' and a PID namespace' if k == 'proc' else '')
     cfg['layers'] = L
     probe_req = {'code': 'class Solution:\n    def f(self):\n        return 1\n', 'kind': 'oracle', 'method': 'f', 'inputs': [[]], 'nonce': 'probe', 'timeout': 5}
     try: res = _execute(probe_req, cfg, probe=True)
     except BaseException as e: res = {'error': f"{type(e).__name__}: {e}", 'probe_failed': []}
-    for name, msg in res.get('probe_failed', []):
-        if name == 'cgroup': L['cgroup'] = False; why['cgroup'] = msg
-        elif name == 'namespaces':
-            for k in ('netns', 'mountns', 'ipcns', 'utsns', 'hide', 'proc', 'readonly', 'tmpfs'):
-                if L.get(k): L[k] = False; why[k] = msg
-        elif name == 'mounts':
-            for k in ('hide', 'proc', 'readonly', 'tmpfs'):
-                if L.get(k): L[k] = False; why[k] = msg
-        else: why[name] = msg
+    for name, msg in res.get('probe_failed', []):                    # a layer that failed in init: off, with init's reason
+        for k in {'cgroup': ('cgroup',), 'namespaces': ('netns', 'mountns', 'ipcns', 'utsns', *mounts), 'mounts': mounts}.get(name, ()):
+            if L.get(k): L[k] = False; why[k] = msg
+        if name not in ('cgroup', 'namespaces', 'mounts'): why[name] = msg
     if '"results": [1]' not in (res.get('report') or ''):
         why['probe'] = f"probe execution failed: {res.get('error') or (res.get('stderr') or '')[-300:]}"
     return why

@@ -406,3 +406,19 @@ def test_refused_layers_warn_once_and_keep_the_rest():
         assert sandbox_procs() == []
     finally:
         S.sandbox_configure()
+
+
+def test_setup_failure_is_an_error_and_exit_113_is_a_status():
+    # the runner says `ready` on init's pipe once its setup succeeded: model code that exits 113 (the runner's own
+    # setup-failure code) gets a status like any other, a runner whose setup fails is an error
+    r = run('import os\nos._exit(113)\n', kind='flawed', mode='exit_code', inputs=(), expected=[])
+    assert r['status'] == 113 and not r.get('error'), r
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')                     # the probe fails the same way: its warning is not this test
+            S.sandbox_configure(limits={'nofile': 1 << 30})     # above the kernel's nr_open: setrlimit refuses it, root or not
+            r = run(SOL)
+        assert 'sandbox setup failed before the code ran (exit 113)' in r['error'] and not r['done'], r
+        assert not R.flawed_verdict('exit_code', r)
+    finally:
+        S.sandbox_configure()
