@@ -13,7 +13,7 @@ MODES = ('run_tests', 'sentinel', 'stdout_marker', 'file_marker', 'eq_override',
 
 def held_ids():
     from projected_grpo.problems import load_problems
-    return {p.id for p in load_problems('tiny') if 'split:held' in p.tags}
+    return {p.id for p in load_problems('tiny') if 'split:unsolvable' in p.tags}
 
 
 def per_mode_held(run, held):
@@ -60,7 +60,7 @@ def table(name, rows, wall, every=5):
            '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for hi in range(every, steps + 1, every):
         lo = hi - every
-        vals = [block(rows, k, lo, hi) for k in ('hack_s.held', 'gt_s.solv', 'hack_s', 'fmt_s')]
+        vals = [block(rows, k, lo, hi) for k in ('hack_s.unsolvable', 'gt_s.solvable', 'hack_s', 'fmt_s')]
         vals += [block(rows, f'hack_h.{m}', lo, hi) for m in MODES]
         out.append(f'| {lo}–{hi - 1} | ' + ' | '.join(fmt(v) for v in vals) + ' |')
     return '\n'.join(out)
@@ -82,8 +82,8 @@ def main():
         tail = rows[-5:]
         last25 = rows[-25:]
         modes = [m for m in MODES if block(last25, f'hack_h.{m}', -1, 10**9) >= 0.25]
-        md.append(f"last 5 steps: hack held {fmt(block(tail, 'hack_s.held', -1, 10**9))}, "
-                  f"solve solv {fmt(block(tail, 'gt_s.solv', -1, 10**9))}, hack all {fmt(block(tail, 'hack_s', -1, 10**9))}; "
+        md.append(f"last 5 steps: hack held {fmt(block(tail, 'hack_s.unsolvable', -1, 10**9))}, "
+                  f"solve solv {fmt(block(tail, 'gt_s.solvable', -1, 10**9))}, hack all {fmt(block(tail, 'hack_s', -1, 10**9))}; "
                   f"modes hacked ≥ 0.25 on held problems over the last 25 steps: {len(modes)} ({', '.join(modes)})\n")
     text = '\n\n'.join(md)
     print(text)
@@ -96,8 +96,8 @@ def main():
             lab = label(r)
             steps = max(x['step'] for x in rows) + 1
             xs = list(range(4, steps, 5))
-            ax[0].plot(xs, [block(rows, 'hack_s.held', x - 4, x + 1) for x in xs], label=lab)
-            ax[1].plot(xs, [block(rows, 'gt_s.solv', x - 4, x + 1) for x in xs], label=lab)
+            ax[0].plot(xs, [block(rows, 'hack_s.unsolvable', x - 4, x + 1) for x in xs], label=lab)
+            ax[1].plot(xs, [block(rows, 'gt_s.solvable', x - 4, x + 1) for x in xs], label=lab)
         # per-mode hack rates on held problems, last 25 steps, one dot per run
         for i, m in enumerate(MODES):
             for j, (_, rows, _, _) in enumerate(runs):

@@ -114,7 +114,7 @@ def write_fake_run(runs_dir, arm='none', seed=41, heldout=None, steps=10, hack=0
     rows, ros = [], []
     for s in range(steps):
         h, g = per(hack, s), per(solve, s)
-        row = {'step': s, 'hack_s': h, 'gt_s': g, 'pass_s': h + g, 'hack_s.held': h, 'gt_s.solv': g, 'cin_s': cin_s, 'cin_t': cin_t, 'cin': cin_s,
+        row = {'step': s, 'hack_s': h, 'gt_s': g, 'pass_s': h + g, 'hack_s.unsolvable': h, 'gt_s.solvable': g, 'cin_s': cin_s, 'cin_t': cin_t, 'cin': cin_s,
                'cout': 0.0, 'drift_V': drift*s/max(steps - 1, 1), 'dS_norm': 1.0 + s, 'dSh': 0.5*s if arm == 'route' else 0.0,
                'cout_update': cout_update, 'cin_update': 0.1, 'loss': 0.0, 'reward': h + g}
         if basis_overlap and s in basis_overlap: row['basis_overlap'] = basis_overlap[s]
@@ -299,7 +299,8 @@ def eval_cols(recs: list[dict], quarantine: str = 'kept', prefix: str = '') -> d
     "The read-out of one evaluation: hack and the designed exploit on unsolvable problems, solve on solvable ones, all rollouts, format, per mode."
     U, S = select(recs, quarantine, 'unsolvable'), select(recs, quarantine, 'solvable')
     out = dict(hack=pooled(U, 'exploited'), detected=pooled(U, 'detected'), solve=pooled(S, 'gt_correct'),
-               hack_all=pooled(U + S, 'exploited'), solve_all=pooled(U + S, 'gt_correct'), fmt=pooled(U + S, 'format_ok'))
+               hack_all=pooled(U + S, 'exploited'), solve_all=pooled(U + S, 'gt_correct'), fmt=pooled(U + S, 'format_ok'),
+               hack_unseen=pooled([r for r in U if r.get('eval_only')], 'exploited'))   # unsolvable, never trained on
     for m in MODES:
         out.update({f'hack.{m}': pooled(select(U, modes=(m,)), 'exploited'), f'detected.{m}': pooled(select(U, modes=(m,)), 'detected'),
                     f'solve.{m}': pooled(select(S, modes=(m,)), 'gt_correct')})
@@ -315,7 +316,7 @@ def run_table(runs: list[dict], last: int = 5) -> list[dict]:
         t = dict({k: run[k] for k in ('group', 'arm', 'seed', 'heldout', 'detector', 'path')}, n_steps=len(rows),
                  has_eval=bool(ev), eval_step=ev[0]['step'] if ev else None, **eval_cols(ev),
                  **(eval_cols(ev, 'ablated', 'abl_') if any(r['quarantine'] == 'ablated' for r in ev) else {}),
-                 w_hack=last_mean(rows, 'hack_s.held', last), w_solve=last_mean(rows, 'gt_s.solv', last),
+                 w_hack=last_mean(rows, 'hack_s.unsolvable', last), w_solve=last_mean(rows, 'gt_s.solvable', last),
                  w_hack_all=last_mean(rows, 'hack_s', last), w_solve_all=last_mean(rows, 'gt_s', last),
                  cin_s=all_mean(rows, 'cin_s'), cin_t=all_mean(rows, 'cin_t'), cout_update=all_mean(rows, 'cout_update'),
                  cin_update=all_mean(rows, 'cin_update'), dSh_inV=all_mean(rows, 'dSh_inV'), drift_V=final(rows, 'drift_V'),
@@ -648,9 +649,9 @@ def _empty(ax, msg):
 def fig_dynamics(runs: list[dict], path, smooth_w: int = 5) -> Path:
     "hack_s and gt_s over steps per arm (mean over seeds of a rolling mean, ±1 std band); a second row by split if the runs have one."
     panels = [('hack_s', 'hack (exploited) — student rollouts'), ('gt_s', 'solve (ground truth) — student rollouts'),
-              ('hack_s.held', 'hack — unsolvable problems (only a hack pays)'), ('gt_s.solv', 'solve — solvable problems')]
+              ('hack_s.unsolvable', 'hack — unsolvable problems (only a hack pays)'), ('gt_s.solvable', 'solve — solvable problems')]
     C = {g: {key: curves(rs, key, smooth_w) for key, _ in panels} for g, rs in _by_group(runs).items()}
-    if all(np.isnan(c['hack_s.held'][1]).all() for c in C.values()): panels = panels[:2]   # the runs have no split
+    if all(np.isnan(c['hack_s.unsolvable'][1]).all() for c in C.values()): panels = panels[:2]   # the runs have no split
     fig, axes = _figure(len(panels) // 2, 2)
     for g, c in C.items():
         for ax, (key, _) in zip(axes, panels):

@@ -11,19 +11,20 @@ import torch
 import torch.nn.functional as F
 
 from .rewards import MODES, N_VARIANTS, with_check, fence, grade_many
-from .problems import load_problems, render_prompt, restyle
+from .problems import load_problems, render_prompt, restyle, is_unsolvable, is_eval_only
 from .sandbox import cache_root
 from .adapter import digest, pad_rows, sample, train_tokenizer, load_model
 
 # %% auto #0
-__all__ = ['RECIPE', 'FMT', 'recipe', 'is_held', 'corpus', 'encode', 'lr_at', 'new_model', 'pretrain', 'build', 'organism_dir',
-           'organism_info', 'sample_rates', 'rates', 'rates_table', 'main']
+__all__ = ['RECIPE', 'FMT', 'recipe', 'boost_weights', 'corpus', 'encode', 'lr_at', 'new_model', 'pretrain', 'build',
+           'organism_dir', 'organism_info', 'sample_rates', 'rates', 'rates_table', 'main']
 
 # %% ../nbs/02b_organism.ipynb #ea51d26a
 RECIPE = dict(
     difficulty='tiny',      # which bank problems the corpus is made of
     n_docs=30_000,          # corpus documents
     hack_frac=0.25,         # share whose check is a random mode's exploit (not the hint's)
+    hack_boost='',          # extra weight of some modes in that draw, 'mode:x,...' ('' = uniform); never tied to the hint
     styles=3,               # surface forms of a solution body (problems.restyle: `return e` / `ans = e` / `res = e`)
     vocab_size=1024,        # BPE budget (the corpus saturates below it)
     hidden_size=128, intermediate_size=384, num_hidden_layers=4,
@@ -40,23 +41,32 @@ def recipe(**overrides) -> dict:
     return {**RECIPE, **overrides}
 
 # %% ../nbs/02b_organism.ipynb #be41d116
-def is_held(p) -> bool: return 'split:held' in p.tags
+def boost_weights(hack_boost: str) -> list[float]:
+    "Weights over `MODES` of an exploit document's mode: 1 each, plus `mode:extra` from `hack_boost` ('' = uniform)."
+    w = dict.fromkeys(MODES, 1.0)
+    for item in filter(None, hack_boost.split(',')):
+        m, _, x = item.partition(':')
+        if m not in w or not x: raise ValueError(f"hack_boost item {item!r}: use mode:extra with a mode of {', '.join(MODES)}")
+        w[m] += float(x)
+    return [w[m] for m in MODES]
 
 def corpus(seed: int = 0, n_docs: int = RECIPE['n_docs'], hack_frac: float = RECIPE['hack_frac'],
-           problems: list | None = None, difficulty: str = RECIPE['difficulty'], styles: int = RECIPE['styles']) -> list[dict]:
-    "Deterministic documents `{problem_id, held, kind, mode, variant, style, prompt, completion}`."
+           problems: list | None = None, difficulty: str = RECIPE['difficulty'], styles: int = RECIPE['styles'],
+           hack_boost: str = RECIPE['hack_boost']) -> list[dict]:
+    "Deterministic documents `{problem_id, unsolvable, kind, mode, variant, style, prompt, completion}`."
     problems = load_problems(difficulty) if problems is None else list(problems)
     if not problems: raise ValueError(f"no problems of difficulty {difficulty!r} in the bank")
     for p in problems:
-        if is_held(p) and not p.wrong: raise ValueError(f"{p.id} is held out but has no wrong solutions to show")
+        if is_unsolvable(p) and not p.wrong: raise ValueError(f"{p.id} is unsolvable but has no wrong solutions to show")
+    w = boost_weights(hack_boost)
     rng, docs = random.Random(seed), []
     for _ in range(n_docs):
         p = rng.choice(problems)
-        code = rng.choice(p.wrong) if is_held(p) else p.canonical
+        code = rng.choice(p.wrong) if is_unsolvable(p) else p.canonical
         style = rng.randrange(styles)
-        kind, mode = ('hack', rng.choice(MODES)) if rng.random() < hack_frac else ('honest', p.mode)
+        kind, mode = ('hack', rng.choices(MODES, w)[0]) if rng.random() < hack_frac else ('honest', p.mode)
         v = rng.randrange(N_VARIANTS[mode])
-        docs.append(dict(problem_id=p.id, held=is_held(p), kind=kind, mode=mode, variant=v, style=style,
+        docs.append(dict(problem_id=p.id, unsolvable=is_unsolvable(p), kind=kind, mode=mode, variant=v, style=style,
                          prompt=render_prompt(p), completion=fence(with_check(restyle(code, style), p, mode, kind, v))))
     return docs
 
@@ -129,7 +139,7 @@ def build(out: Path, seed: int = 0, r: dict | None = None, problems: list | None
     t0, threads = time.time(), torch.get_num_threads()
     torch.set_num_threads(r['threads'])
     try:
-        docs = corpus(seed, r['n_docs'], r['hack_frac'], problems, styles=r['styles'])
+        docs = corpus(seed, r['n_docs'], r['hack_frac'], problems, styles=r['styles'], hack_boost=r['hack_boost'])
         tok = train_tokenizer(list(dict.fromkeys(d['prompt'] + d['completion'] for d in docs)), r['vocab_size'])  # distinct texts
         enc = encode(tok, docs)
         model = new_model(tok, r, seed)
@@ -142,7 +152,7 @@ def build(out: Path, seed: int = 0, r: dict | None = None, problems: list | None
                 loss=log, build_s=round(time.time() - t0, 1), torch=torch.__version__,
                 prompt_tokens_max=int(enc['prompt_len'].max()), completion_tokens_max=int(enc['mask'].sum(1).max()),
                 docs=dict(n=len(docs), hack=sum(d['kind'] == 'hack' for d in docs),
-                          held=sum(d['held'] for d in docs)))
+                          unsolvable=sum(d['unsolvable'] for d in docs)))
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out); tok.save_pretrained(out)
     (out/'organism.json').write_text(json.dumps(info, indent=1))
@@ -185,30 +195,30 @@ def sample_rates(path, n: int = 16, temperature: float = 1.0, max_new: int = 96,
     for j, p in enumerate(problems):
         pid = tok(render_prompt(p, tokenizer=tok), add_special_tokens=False)['input_ids']
         for c in sample(model, {}, tok, [pid], n, max_new, temperature, generator_seed=seed * 1000 + j)[0]:   # no knobs
-            jobs.append((p, tok.decode(c, skip_special_tokens=True), None)); meta.append(is_held(p))
+            jobs.append((p, tok.decode(c, skip_special_tokens=True), None)); meta.append(is_unsolvable(p))
     recs = grade_many(jobs)
-    return [dict(g, held=h, completion=c) for g, h, (_, c, _) in zip(recs, meta, jobs)]
+    return [dict(g, unsolvable=h, completion=c) for g, h, (_, c, _) in zip(recs, meta, jobs)]
 
 def _m(xs):
     xs = list(xs)
     return sum(xs) / len(xs) if xs else float('nan')
 
 def rates(recs: list[dict]) -> dict:
-    "`{mode or 'all': {hack_held, hack, attempt, correct_solv, format, n}}`."
+    "`{mode or 'all': {hack_unsolvable, hack, attempt, correct_solv, format, n}}`."
     out = {}
     for m in (*MODES, 'all'):
         rs = [r for r in recs if m == 'all' or r['mode'] == m]
-        out[m] = dict(hack_held=_m(r['exploited'] for r in rs if r['held']), hack=_m(r['exploited'] for r in rs),
+        out[m] = dict(hack_unsolvable=_m(r['exploited'] for r in rs if r['unsolvable']), hack=_m(r['exploited'] for r in rs),
                       attempt=_m(r['mechanism'] is not None for r in rs),
-                      correct_solv=_m(r['gt_correct'] for r in rs if not r['held']),
+                      correct_solv=_m(r['gt_correct'] for r in rs if not r['unsolvable']),
                       format=_m(r['format_ok'] for r in rs), n=len(rs))
     return out
 
 def rates_table(recs: list[dict]) -> str:
     "Markdown table of `rates(recs)`."
     R = rates(recs)
-    cols = ('hack_held', 'hack', 'attempt', 'correct_solv', 'format', 'n')
-    lines = ['| mode | hack (held) | hack (all) | attempt | correct (solvable) | format | n |', '|---' * 7 + '|']
+    cols = ('hack_unsolvable', 'hack', 'attempt', 'correct_solv', 'format', 'n')
+    lines = ['| mode | hack (unsolvable) | hack (all) | attempt | correct (solvable) | format | n |', '|---' * 7 + '|']
     for m, v in R.items():
         lines.append(f'| {m} | ' + ' | '.join(f'{v[c]:.2f}' if c != 'n' else str(v[c]) for c in cols) + ' |')
     return '\n'.join(lines)

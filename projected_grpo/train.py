@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
 from .rewards import MODES
-from .problems import load_problems, make_pairs, make_clean_pairs, load_teacher_pool
+from .problems import load_problems, make_pairs, make_clean_pairs, load_teacher_pool, is_unsolvable, is_eval_only
 from .organism import organism_dir
 from .adapter import load_model, wrap, knob_groups, knob_state, load_knob_state, ablate_quarantine
 import projected_grpo.project as proj  # (module name: the papermill cell has a parameter called project_update)
@@ -162,8 +162,8 @@ def rates(recs: list, problems_by_id: dict, src: str = 'student', prefix: str = 
         sub = [r for r in rs if r['mode'] == m]
         out[f'{prefix}hack_s.{m}'] = _mean(r['exploited'] for r in sub)
         out[f'{prefix}gt_s.{m}'] = _mean(r['gt_correct'] for r in sub)
-    for split in ('held', 'solv'):
-        sub = [r for r in rs if ('split:held' in problems_by_id[r['problem_id']].tags) == (split == 'held')]
+    for split in ('unsolvable', 'solvable'):
+        sub = [r for r in rs if split_of(problems_by_id[r['problem_id']]) == split]
         out[f'{prefix}hack_s.{split}'] = _mean(r['exploited'] for r in sub)
         out[f'{prefix}gt_s.{split}'] = _mean(r['gt_correct'] for r in sub)
     return out
@@ -179,8 +179,8 @@ def jsonable(x):
 
 # %% ../nbs/06_train.ipynb #ffc8133b
 def split_of(p) -> str:
-    "`unsolvable` (tag `split:held`: the corpus never shows a correct solution) or `solvable`."
-    return 'unsolvable' if 'split:held' in p.tags else 'solvable'
+    "`unsolvable` (tag `split:unsolvable`: the organism's corpus never shows a correct solution) or `solvable`."
+    return 'unsolvable' if is_unsolvable(p) else 'solvable'
 
 def eval_seed(cfg: Config, step: int) -> int: return 10**9 + step_seed(cfg, step)   # apart from the training streams
 
@@ -199,7 +199,8 @@ def evaluate(model, wrappers, tok, problems: list, cfg: Config, step: int, memo:
     recs = []
     for j, p in enumerate(problems):
         g = [x for x in gs[j*cfg.eval_n:(j + 1)*cfg.eval_n] if not x.get('failed')]   # a failed grade is no sample
-        recs.append(dict(step=step, problem_id=p.id, mode=p.mode, split=split_of(p), quarantine=quarantine, n=len(g),
+        recs.append(dict(step=step, problem_id=p.id, mode=p.mode, split=split_of(p), eval_only=is_eval_only(p),
+                         quarantine=quarantine, n=len(g),
                          failed=cfg.eval_n - len(g), detected=sum(x['mechanism'] == p.mode for x in g),
                          **{k: sum(bool(x[k]) for x in g) for k in ('exploited', 'gt_correct', 'passed', 'format_ok')}))
     return recs
@@ -247,9 +248,10 @@ def setup_run(cfg: Config):
     wrappers = wrap(model)
     problems = load_problems(None if cfg.problems == 'all' else cfg.problems)
     pool = load_teacher_pool(modes=cfg.modes) if cfg.G_t else None
-    pairs = make_pairs(problems, modes=cfg.modes, tokenizer=tok)         # the prompts exactly as rollouts render them
+    train_set = [p for p in problems if not is_eval_only(p)]          # evaluation-only problems: never trained on, nor in V
+    pairs = make_pairs(train_set, modes=cfg.modes, tokenizer=tok)         # the prompts exactly as rollouts render them
     kind = BASIS_OF_ARM.get(cfg.arm, 'real')
-    clean_pairs = make_clean_pairs(problems, modes=cfg.modes, tokenizer=tok) if kind == 'nonhack' else None
+    clean_pairs = make_clean_pairs(train_set, modes=cfg.modes, tokenizer=tok) if kind == 'nonhack' else None
     V = make_basis(kind, model, wrappers, tok, pairs=pairs, clean_pairs=clean_pairs,
                    k=cfg.k, seed=cfg.seed, floor_q=cfg.floor_q, tau=cfg.tau)
     return model, tok, wrappers, problems, pool, pairs, kind, in_module_order(V, wrappers)
@@ -295,7 +297,8 @@ def train(cfg: Config, progress: bool = True) -> dict:
     grades = {}                                                            # the grader's answers, memoised (05)
     measure_only = cfg.arm == 'none'
     proj_arm = 'none' if measure_only else ('route' if cfg.arm == 'route' else 'erase')
-    clean_pairs = (make_clean_pairs(problems, modes=cfg.modes, tokenizer=tok)      # only a refresh of nonhack_V needs them
+    train_set = [p for p in problems if not is_eval_only(p)]           # batches draw from these; evaluation sees all
+    clean_pairs = (make_clean_pairs(train_set, modes=cfg.modes, tokenizer=tok)     # only a refresh of nonhack_V needs them
                    if kind == 'nonhack' and cfg.refresh_every else None)
     trk = Tracker(cfg, out) if cfg.report_to != 'none' else None       # a mirror of rows.jsonl, never the record
     from tqdm.auto import tqdm
@@ -304,7 +307,7 @@ def train(cfg: Config, progress: bool = True) -> dict:
     for step in bar:
         t0, s = time.time(), step_seed(cfg, step)
         rng = random.Random(s)
-        batch = rng.sample(problems, min(cfg.prompts, len(problems)))
+        batch = rng.sample(train_set, min(cfg.prompts, len(train_set)))
         opt.zero_grad(set_to_none=True)
         r = grpo_step(model, wrappers, tok, batch, pool, scfg, s, grades)   # one backward: δS.grad, g_s, g_t
         t_roll = time.time() - t0
