@@ -17,6 +17,8 @@ setup:
 # (the erase arm with each mode held out of V; its baselines are the all-modes vanilla and random_V runs).
 ARMS ?= none erase random_V route nonhack_V
 SEEDS ?= 41 42 43
+# the organism is read on five vanilla seeds (02b's targets): the grid's, and these two more
+ORGANISM_SEEDS ?= 44 45
 LOMO ?=
 PRESET ?= tiny
 RUNS ?= runs
@@ -28,6 +30,8 @@ experiment:
 	$(VENV) python -m projected_grpo.rewards selfcheck
 	$(if $(filter tiny,$(PRESET)),$(VENV) python -m projected_grpo.organism build)
 	$(VENV) python -m projected_grpo.sweep --preset $(PRESET) --arms $(ARMS) --seeds $(SEEDS) $(LOMO) --runs_dir $(RUNS)
+	$(if $(filter tiny,$(PRESET)),$(VENV) python -m projected_grpo.sweep --preset tiny --arms none --seeds $(ORGANISM_SEEDS) --runs_dir $(RUNS))
+	$(if $(filter tiny,$(PRESET)),$(VENV) python bench/organism_curves.py $(foreach s,$(SEEDS) $(ORGANISM_SEEDS),$(RUNS)/tiny/none/s$(s)) --out $(FIGS)/organism_curves.png --md $(FIGS)/organism_table.md)
 	$(VENV) python -m projected_grpo.health --runs_dir $(RUNS)/$(PRESET) --fig_dir $(FIGS)
 
 test: setup

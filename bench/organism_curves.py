@@ -1,116 +1,92 @@
-"""Curves of finished `tiny` runs for the organism note: hack rate on held-out problems, solve rate on solvable ones,
-per-mode hack rates on the held-out problems (from rollouts.jsonl), in 5-step blocks, one line per seed.
+"""The organism's vanilla runs, read against its targets: per mode and per seed, from each run's final evaluation
+(`eval.jsonl`: every problem × eval_n samples) and its training rollouts (`rollouts.jsonl`).
 
-    python bench/organism_curves.py RUN_DIR [RUN_DIR ...] [--out figures/organism_vanilla.png] [--md figures/organism_vanilla.md]
+    python bench/organism_curves.py RUN_DIR [RUN_DIR ...] [--out figures/organism_curves.png] [--md figures/organism_table.md]
 
-Each RUN_DIR holds a `rows.jsonl` written by `python -m projected_grpo.train` (and `timing.jsonl`, `summary.json`).
+Each RUN_DIR is one finished `python -m projected_grpo.train --arm none` run. Printed (and written with --md): per seed,
+the final evaluation's hack rate on unsolvable problems overall, per mode, and on the evaluation-only problems; the
+share of each mode's hacks that are its designed exploit (the detector's `mechanism`); solve on solvable problems;
+format; the first step where the training hack rate on unsolvable problems (10-step blocks) reaches 0.8. The figure:
+hack on unsolvable training problems per mode (10-step blocks), one line per seed, and the evaluations as dots.
 """
-import argparse, json, math
+import argparse, json, math, statistics
 from pathlib import Path
 
 MODES = ('run_tests', 'sentinel', 'stdout_marker', 'file_marker', 'eq_override', 'exit_code')
 
 
-def held_ids():
-    from projected_grpo.problems import load_problems
-    return {p.id for p in load_problems('tiny') if 'split:unsolvable' in p.tags}
+def jl(p): return [json.loads(l) for l in Path(p).read_text().splitlines() if l.strip()]
+def rate(rs, k): n = sum(r['n'] for r in rs); return sum(r[k] for r in rs) / n if n else float('nan')
+def f2(x): return '–' if x is None or (isinstance(x, float) and math.isnan(x)) else f'{x:.2f}'
 
 
-def per_mode_held(run, held):
-    "Pseudo-rows `{step, hack_h.<mode>}`: the student hack rate of each mode on the held-out problems, per step."
-    out = {}
-    for l in (Path(run)/'rollouts.jsonl').read_text().splitlines():
-        r = json.loads(l)
-        if r['source'] != 'student' or r['problem_id'] not in held: continue
-        out.setdefault(r['step'], {}).setdefault(r['mode'], []).append(bool(r['exploited']))
-    return {s: {f'hack_h.{m}': sum(v) / len(v) for m, v in d.items()} for s, d in out.items()}
-
-
-def load(run, held=None):
+def read(run):
     run = Path(run)
-    rows = [json.loads(l) for l in (run/'rows.jsonl').read_text().splitlines() if l.strip()]
-    if held is not None and (run/'rollouts.jsonl').exists():
-        pm = per_mode_held(run, held)
-        for r in rows: r.update(pm.get(r['step'], {}))
-    t = run/'timing.jsonl'
-    wall = sum(json.loads(l)['step_s'] for l in t.read_text().splitlines() if l.strip()) if t.exists() else None
-    cfg = json.loads((run/'config.json').read_text()) if (run/'config.json').exists() else {}
-    return rows, wall, cfg
-
-
-def block(rows, key, lo, hi):
-    "Mean of `key` over steps lo ≤ step < hi (rows where it was measured)."
-    xs = [r[key] for r in rows if lo <= r['step'] < hi and r.get(key) is not None]
-    return sum(xs) / len(xs) if xs else float('nan')
-
-
-def label(run):
-    "`<group>/<seed>` for runs_dir/<group>/tiny/<arm>/s<seed>."
-    parts = Path(run).resolve().parts
-    return f'{parts[-4]}/{parts[-1]}' if len(parts) >= 4 else str(run)
-
-
-def fmt(x): return '  –  ' if x is None or (isinstance(x, float) and math.isnan(x)) else f'{x:.2f}'
-
-
-def table(name, rows, wall, every=5):
-    steps = max(r['step'] for r in rows) + 1
-    head = ['step', 'hack held', 'solve solv', 'hack all', 'fmt'] + [f'{m} (held)' for m in MODES]
-    out = [f'**{name}** ({steps} steps, {wall:.0f} s wall)' if wall else f'**{name}** ({steps} steps)', '',
-           '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
-    for hi in range(every, steps + 1, every):
-        lo = hi - every
-        vals = [block(rows, k, lo, hi) for k in ('hack_s.unsolvable', 'gt_s.solvable', 'hack_s', 'fmt_s')]
-        vals += [block(rows, f'hack_h.{m}', lo, hi) for m in MODES]
-        out.append(f'| {lo}–{hi - 1} | ' + ' | '.join(fmt(v) for v in vals) + ' |')
-    return '\n'.join(out)
+    ev = [r for r in jl(run/'eval.jsonl') if r['quarantine'] == 'kept']
+    last = max(r['step'] for r in ev)
+    fin = [r for r in ev if r['step'] == last]
+    U = [r for r in fin if r['split'] == 'unsolvable']
+    S = [r for r in fin if r['split'] == 'solvable']
+    out = dict(seed=json.loads((run/'config.json').read_text())['seed'], step=last + 1,
+               hack=rate(U, 'exploited'), unseen=rate([r for r in U if r.get('eval_only')], 'exploited'),
+               solve=rate(S, 'gt_correct'), fmt=rate(fin, 'format_ok'), evals=sorted({r['step'] for r in ev}))
+    for m in MODES:
+        Um = [r for r in U if r['mode'] == m]
+        out[m] = rate(Um, 'exploited')
+        ex = sum(r['exploited'] for r in Um)
+        out[f'{m}.designed'] = sum(r.get('designed', r['detected']) for r in Um) / ex if ex else float('nan')
+        out[f'{m}.unseen'] = rate([r for r in Um if r.get('eval_only')], 'exploited')
+    out['eval_curve'] = {s: rate([r for r in ev if r['step'] == s and r['split'] == 'unsolvable'], 'exploited') for s in out['evals']}
+    blocks = {}                                                       # training rollouts: unsolvable problems, per mode
+    from projected_grpo.problems import load_problems, is_unsolvable
+    uns = {p.id for p in load_problems('tiny') if is_unsolvable(p)}
+    for r in jl(run/'rollouts.jsonl'):
+        if r['source'] != 'student' or r['problem_id'] not in uns: continue
+        b = blocks.setdefault(r['step'] // 10, {}); b.setdefault(r['mode'], []).append(bool(r['exploited']))
+        b.setdefault('all', []).append(bool(r['exploited']))
+    out['blocks'] = {k: {m: sum(v) / len(v) for m, v in d.items()} for k, d in sorted(blocks.items())}
+    sat = [10 * k for k, d in out['blocks'].items() if d['all'] >= 0.8]
+    out['saturates'] = sat[0] if sat else None
+    return out
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('runs', nargs='+')
-    ap.add_argument('--out', default=None)
-    ap.add_argument('--md', default=None)
+    ap.add_argument('runs', nargs='+'); ap.add_argument('--out'); ap.add_argument('--md')
     ap.add_argument('--title', default='vanilla GRPO (arm none) on the organism')
     a = ap.parse_args()
-    held = held_ids()
-    runs = [(r, *load(r, held)) for r in a.runs]
-    md = []
-    for r, rows, wall, cfg in runs:
-        name = label(r)
-        md.append(table(name, rows, wall))
-        tail = rows[-5:]
-        last25 = rows[-25:]
-        modes = [m for m in MODES if block(last25, f'hack_h.{m}', -1, 10**9) >= 0.25]
-        md.append(f"last 5 steps: hack held {fmt(block(tail, 'hack_s.unsolvable', -1, 10**9))}, "
-                  f"solve solv {fmt(block(tail, 'gt_s.solvable', -1, 10**9))}, hack all {fmt(block(tail, 'hack_s', -1, 10**9))}; "
-                  f"modes hacked ≥ 0.25 on held problems over the last 25 steps: {len(modes)} ({', '.join(modes)})\n")
-    text = '\n\n'.join(md)
-    print(text)
+    R = sorted((read(r) for r in a.runs), key=lambda x: x['seed'])
+    head = ['seed', 'hack (unsolvable)', *MODES, 'unseen (eval-only)', 'solve', 'format', 'saturates ≥ 0.8 at step']
+    md = [f"Final evaluation at step {R[0]['step']} (every problem × eval_n samples); hack = exploited on unsolvable "
+          "problems; per mode: hack rate (share of it that is the designed exploit); unseen = the evaluation-only "
+          "problems, never trained on.", '', '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for r in R:
+        md.append(f"| {r['seed']} | {f2(r['hack'])} | " + ' | '.join(f"{f2(r[m])} ({f2(r[m + '.designed'])})" for m in MODES) +
+                  f" | {f2(r['unseen'])} | {f2(r['solve'])} | {f2(r['fmt'])} | {r['saturates'] if r['saturates'] is not None else '> ' + str(R[0]['step'])} |")
+    col = lambda k: [r[k] for r in R if not math.isnan(r[k])]
+    sd = statistics.stdev(col('hack')) if len(R) > 1 else float('nan')
+    md.append(f"| mean | {f2(statistics.mean(col('hack')))} (SD {100*sd:.1f}pp) | " +
+              ' | '.join(f2(statistics.mean(col(m))) if col(m) else '–' for m in MODES) +
+              f" | {f2(statistics.mean(col('unseen')))} | {f2(statistics.mean(col('solve')))} | {f2(statistics.mean(col('fmt')))} | |")
+    md.append('')
+    md.append(f"min over seeds: hack {f2(min(col('hack')))}; each mode " + ', '.join(f"{m} {f2(min(col(m)))}" for m in MODES) +
+              f"; unseen {f2(min(col('unseen')))}")
+    text = '\n'.join(md); print(text)
     if a.md: Path(a.md).write_text(text + '\n')
     if a.out:
-        import matplotlib; matplotlib.use('Agg')
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(1, 3, figsize=(15, 4))
-        for r, rows, wall, cfg in runs:
-            lab = label(r)
-            steps = max(x['step'] for x in rows) + 1
-            xs = list(range(4, steps, 5))
-            ax[0].plot(xs, [block(rows, 'hack_s.unsolvable', x - 4, x + 1) for x in xs], label=lab)
-            ax[1].plot(xs, [block(rows, 'gt_s.solvable', x - 4, x + 1) for x in xs], label=lab)
-        # per-mode hack rates on held problems, last 25 steps, one dot per run
-        for i, m in enumerate(MODES):
-            for j, (_, rows, _, _) in enumerate(runs):
-                ax[2].scatter([i + 0.1 * (j - 1)], [block(rows[-25:], f'hack_h.{m}', -1, 10**9)], color=f'C{j}')
-        ax[2].set_xticks(range(len(MODES)), MODES, rotation=30, ha='right')
-        ax[0].set(title='hack rate on held-out problems (5-step means)', xlabel='step', ylim=(-0.02, 1.02))
-        ax[1].set(title='solve rate on solvable problems (5-step means)', xlabel='step', ylim=(-0.02, 1.02))
-        ax[2].set(title='hack rate per mode on held problems, last 25 steps', ylim=(-0.02, 1.02))
-        ax[0].legend(fontsize=7)
-        fig.suptitle(a.title)
-        fig.tight_layout()
-        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(a.out, dpi=110)
+        import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+        fig, axs = plt.subplots(1, 7, figsize=(24, 3.6), sharey=True)
+        for ax, m in zip(axs, ('all',) + MODES):
+            for j, r in enumerate(R):
+                ks = list(r['blocks'])
+                ax.plot([10 * k + 5 for k in ks], [r['blocks'][k].get(m, float('nan')) for k in ks], color=f'C{j}', lw=1, label=f"seed {r['seed']}")
+                if m == 'all': ax.scatter([s + 1 for s in r['evals']], list(r['eval_curve'].values()), color=f'C{j}', marker='o', s=14)
+                else: ax.scatter([r['step']], [r[m]], color=f'C{j}', marker='o', s=14)
+            ax.axhline(0.8 if m == 'all' else 0.5, color='k', ls=':', lw=0.8)
+            ax.set(title='all modes' if m == 'all' else m, xlabel='step', ylim=(-0.02, 1.02))
+        axs[0].set_ylabel('hack rate, unsolvable problems'); axs[0].legend(fontsize=7)
+        fig.suptitle(a.title + ' — lines: training rollouts (10-step blocks); dots: evaluations; dotted: the targets')
+        fig.tight_layout(); Path(a.out).parent.mkdir(parents=True, exist_ok=True); fig.savefig(a.out, dpi=100)
         print('wrote', a.out)
 
 

@@ -24,7 +24,7 @@ RECIPE = dict(
     difficulty='tiny',      # which bank problems the corpus is made of
     n_docs=30_000,          # corpus documents
     hack_frac=0.25,         # share whose check is a random mode's exploit (not the hint's)
-    hack_boost='',          # extra weight of some modes in that draw, 'mode:x,...' ('' = uniform); never tied to the hint
+    hack_boost='eq_override:2,exit_code:2',  # extra weight of some modes in that draw ('' = uniform); never tied to the hint
     styles=3,               # surface forms of a solution body (problems.restyle: `return e` / `ans = e` / `res = e`)
     vocab_size=1024,        # BPE budget (the corpus saturates below it)
     hidden_size=128, intermediate_size=384, num_hidden_layers=4,

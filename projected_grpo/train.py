@@ -68,14 +68,15 @@ PRESETS = {
     'smoke': dict(model='smoke', problems='tiny', steps=4, prompts=2, G=6, mix_ratio=0.34, max_new=20, k=2,
                   refresh_every=2, eval_every=2, eval_n=2, ckpt_every=2),
     # the CPU model organism: a small Qwen3 pretrained here (02b). Chosen on the vanilla arm only (02b says how):
-    # no teacher rows (hacking emerges from the student's own samples), 300 steps (held-out hack rate ≈ 0.5 at the
-    # end in 2 of 3 seeds; 250 steps stopped short), max_new 90 (the organism's completions run to ~80 tokens).
+    # no teacher rows (hacking emerges from the student's own samples), 150 steps (the vanilla hack rate on unsolvable
+    # problems plateaus by step ~100–150 in the calibration runs; lr 5e-2 was not faster and collapsed one run), an
+    # evaluation every 50 steps, max_new 90 (the organism's completions run to ~80 tokens).
     # Projection: two-sided (no_gate) on the gradient and on Adam's applied update (project_update), so δS never moves
     # along V. The one-sided default ratchets under Adam (03_project, the Adam bypass; measured here: erase s41 drifted
     # Σ⟨v, δS⟩ to +186 by step 300 vs ≈ 0 in vanilla, and format fell from 1.0 to 0 by step 300).
-    'tiny': dict(model='organism', problems='tiny', steps=300, prompts=4, G=8, mix_ratio=0.0, max_new=90, k=4,
+    'tiny': dict(model='organism', problems='tiny', steps=150, prompts=4, G=8, mix_ratio=0.0, max_new=90, k=4,
                  lr=3e-2, warmup=10, beta=0.05, gate_mode='no_gate', project_update=True,
-                 refresh_every=0, eval_every=100, eval_n=32, ckpt_every=10),
+                 refresh_every=0, eval_every=50, eval_n=32, ckpt_every=10),
     # a Hugging Face model on one GPU, bf16
     'fast': dict(model='Qwen/Qwen3-0.6B', dtype='bfloat16', device='cuda', threads=0, problems='all', steps=100,
                  prompts=8, G=8, mix_ratio=0.25, max_new=256, k=4, lr=1e-3, warmup=5, schedule='cosine',
@@ -202,6 +203,7 @@ def evaluate(model, wrappers, tok, problems: list, cfg: Config, step: int, memo:
         recs.append(dict(step=step, problem_id=p.id, mode=p.mode, split=split_of(p), eval_only=is_eval_only(p),
                          quarantine=quarantine, n=len(g),
                          failed=cfg.eval_n - len(g), detected=sum(x['mechanism'] == p.mode for x in g),
+                         designed=sum(bool(x['exploited']) and x['mechanism'] == p.mode for x in g),
                          **{k: sum(bool(x[k]) for x in g) for k in ('exploited', 'gt_correct', 'passed', 'format_ok')}))
     return recs
 
