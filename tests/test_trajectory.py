@@ -1,8 +1,8 @@
 """Same seed, same trajectory: `smoke` runs of the erase arm (seed 41) against per-step rows recorded before.
 
-* `sampler='generate'` against `tests/data/smoke_erase_s41_rows_generate.jsonl`, recorded before the fused
-  `KnobLinear` (02) replaced the two-matmul adapter branch: the same samples (HF `generate`, same seeds), and every
-  loss, rate and overlap equal to 1e-5 — the fused kernels change nothing but round-off.
+* `sampler='generate'` against `tests/data/smoke_erase_s41_rows_generate.jsonl` (HF `generate`, same seeds): when
+  the fused `KnobLinear` (02) replaced the two-matmul adapter branch, this run reproduced the rows recorded before it
+  to 1e-5 (the fused kernels change nothing but round-off); re-recorded since for the 60-problem tiny set (01).
 * the default `sampler='lean'` against `tests/data/smoke_erase_s41_rows_lean.jsonl`: a change that moves code
   around must not move the default trajectory either.
 
