@@ -5,8 +5,8 @@ the teacher pool (`mix_ratio 0.25`), then the curves.
     python bench/organism_runs.py [--runs_dir runs/organism] [--seeds 41 42 43] [--set key=value ...] [--teacher_seeds 41]
 
 Every run is `python -m projected_grpo.train --preset tiny --arm none --seed S ...`; a finished run (summary.json) is
-skipped, so the script can be re-run after an interruption. Writes figures/organism_vanilla.{png,md} and
-figures/organism_teacher.{png,md} (bench output: not part of the README's main command).
+skipped, so the script can be re-run after an interruption. Writes RUNS_DIR/organism_vanilla.{png,md} and
+RUNS_DIR/organism_teacher.{png,md} (calibration output; `make reproduce` writes figures/organism_curves.png from its own runs).
 """
 import argparse, json, subprocess, sys, time
 from pathlib import Path
@@ -36,11 +36,11 @@ def main():
     van = [run(Path(a.runs_dir)/'vanilla', s, extra) for s in a.seeds]
     nt = [run(Path(a.runs_dir)/'teacher', s, extra + ['--mix_ratio', '0.25']) for s in a.teacher_seeds]
     here = Path(__file__).parent
-    subprocess.run([sys.executable, str(here/'organism_curves.py'), *map(str, van), '--out', 'figures/organism_vanilla.png',
-                    '--md', 'figures/organism_vanilla.md'], check=True)
+    subprocess.run([sys.executable, str(here/'organism_curves.py'), *map(str, van), '--out', f'{a.runs_dir}/organism_vanilla.png',
+                    '--md', f'{a.runs_dir}/organism_vanilla.md'], check=True)
     if nt:
-        subprocess.run([sys.executable, str(here/'organism_curves.py'), *map(str, nt), '--out', 'figures/organism_teacher.png',
-                        '--md', 'figures/organism_teacher.md', '--title', 'vanilla GRPO, 2 of 8 rows from the teacher pool'],
+        subprocess.run([sys.executable, str(here/'organism_curves.py'), *map(str, nt), '--out', f'{a.runs_dir}/organism_teacher.png',
+                        '--md', f'{a.runs_dir}/organism_teacher.md', '--title', 'vanilla GRPO, 2 of 8 rows from the teacher pool'],
                        check=True)
 
 

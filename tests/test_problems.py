@@ -17,7 +17,7 @@ def test_bank_is_package_data_and_reproducible():
 
 def test_demo_cli(tmp_path):
     env = {**os.environ, 'PROJECTED_GRPO_CACHE': str(tmp_path)}
-    cmd = [sys.executable, '-m', 'projected_grpo.problems', 'demo', '--split', 'split:held']
+    cmd = [sys.executable, '-m', 'projected_grpo.problems', 'demo', '--split', 'eval_only']
     out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert 'teacher pool: 12 problems' in out.stdout
