@@ -69,8 +69,8 @@ PRESETS = {
                   refresh_every=2, eval_every=2, eval_n=2, ckpt_every=2),
     # the CPU model organism: a small Qwen3 pretrained here (02b). Chosen on the vanilla arm only (02b says how):
     # no teacher rows (hacking emerges from the student's own samples), 150 steps (the vanilla hack rate on unsolvable
-    # problems plateaus by step ~100–150 in the calibration runs; lr 5e-2 was not faster and collapsed one run), an
-    # evaluation every 50 steps, max_new 90 (the organism's completions run to ~80 tokens).
+    # problems is ≈ 0.47 there and still rising slowly — 300 steps would double the grid's cost; lr 5e-2 was not faster
+    # and collapsed one run), an evaluation every 50 steps, max_new 90 (the organism's completions run to ~80 tokens).
     # Projection: two-sided (no_gate) on the gradient and on Adam's applied update (project_update), so δS never moves
     # along V. The one-sided default ratchets under Adam (03_project, the Adam bypass; measured here: erase s41 drifted
     # Σ⟨v, δS⟩ to +186 by step 300 vs ≈ 0 in vanilla, and format fell from 1.0 to 0 by step 300).
