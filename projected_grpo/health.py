@@ -618,6 +618,7 @@ def _save(fig, path, title: str = '', fontsize: int = 10) -> Path:
 def smooth(y: np.ndarray, w: int) -> np.ndarray:
     "Trailing rolling mean over `w` steps, NaN-aware (a NaN step is skipped, not zeroed)."
     y = np.asarray(y, float); ok = ~np.isnan(y)
+    if not len(y): return y                                           # no steps: nothing to smooth
     win = lambda a: np.convolve(a, np.ones(w))[:len(y)]                # trailing sums over w steps
     with np.errstate(invalid='ignore'): return win(np.where(ok, y, 0))/np.where(win(ok) > 0, win(ok), np.nan)
 
