@@ -42,7 +42,7 @@ interleaved; `--beside` runs a second tiny training run beside it), and prints t
 this machine's `torch.mm` speed timed at those shapes in the same run, and step time / floor.
 
 Printed: per-step wall-clock medians with IQR, process CPU seconds (grading runs in sandbox worker processes,
-outside both), the ratios with their targets (ours/TRL <= 0.8, erase/none <= 1.05), the per-phase medians of our
+outside both), the ratios with their targets (ours/TRL <= 0.7, erase/none <= 1.03 as the median of per-round ratios), the per-phase medians of our
 step (generation, grading, forward, backward, projection, optimizer, ...) next to TRL's (generation, reward, rest),
 the load average during the run, `train()`'s own timing as a check that the replica here times the real loop, and,
 when ours misses its target, a probe of our generation (one `sample` per prompt vs one batched call).
@@ -339,9 +339,9 @@ def bench_spec(spec, name, a, lora=0):
     r1, r2 = ours/trl, er/ours
     p1 = statistics.median(o/t for o, t in zip(none['wall'][W:], cb.wall[W:]))       # same round, same load
     p2 = statistics.median(e/o for e, o in zip(erase['wall'][W:], none['wall'][W:]))
-    print(f"ratio ours(none)/TRL = {r1:.3f}  target <= 0.8: {'MET' if r1 <= 0.8 else 'NOT MET'}  "
+    print(f"ratio ours(none)/TRL = {r1:.3f}  target <= 0.7: {'MET' if r1 <= 0.7 else 'NOT MET'}  "
           f"(median of per-round ratios {p1:.3f}; in CPU seconds {c['ours none']/c[trl_name]:.3f})")
-    print(f"ratio erase/none     = {r2:.3f}  target <= 1.05: {'MET' if r2 <= 1.05 else 'NOT MET'}  "
+    print(f"ratio erase/none     = {r2:.3f}  target (per-round median) <= 1.03: {'MET' if p2 <= 1.03 else 'NOT MET'}  "
           f"(median of per-round ratios {p2:.3f}; in CPU seconds {c['ours erase']/c['ours none']:.3f})")
     print(f"rows in our loss per step: {sorted(set(none['n_kept'][W:] + erase['n_kept'][W:]))} of "
           f"{cfg.prompts*cfg.G} (TRL's loss covers all rows); torch threads during the steps: {sorted(set(cb.threads))}")
@@ -359,8 +359,8 @@ def bench_spec(spec, name, a, lora=0):
     tparts = [dict(p, **{'rest (tokenise, logp fwd, bwd, clip, AdamW, log)':
                          w - p.get('generation', 0.) - p.get('grading', 0.)}) for p, w in zip(cb.parts, cb.wall)]
     breakdown('TRL', [{}] * W + tparts[W:], cb.wall)
-    out = dict(model=name, trl_name=trl_name, trl=trl, none=ours, erase=er, ours_over_trl=r1, erase_over_none=r2)
-    if r1 > 0.8 or a.explain: generation_probe(none)
+    out = dict(model=name, trl_name=trl_name, trl=trl, none=ours, erase=er, ours_over_trl=r1, erase_over_none=r2, erase_over_none_rounds=p2)
+    if r1 > 0.7 or a.explain: generation_probe(none)
     if a.train_check and not lora: out['train'] = train_check(spec, a)
     return out
 
@@ -605,7 +605,7 @@ def main(argv=None):
             continue
         extra = f"; train() none {r['train']:.3f}" if 'train' in r else ''
         print(f"  {r['model']:6s} {r['trl_name']:30s} {r['trl']:.3f} | ours none {r['none']:.3f}  erase {r['erase']:.3f} | "
-              f"ours/TRL {r['ours_over_trl']:.3f} (<= 0.8)  erase/none {r['erase_over_none']:.3f} (<= 1.05){extra}")
+              f"ours/TRL {r['ours_over_trl']:.3f} (<= 0.7)  erase/none {r['erase_over_none']:.3f} (per-round median {r['erase_over_none_rounds']:.3f}, <= 1.03){extra}")
     print(f"load average at end {fmt_load(os.getloadavg())}")
 
 
