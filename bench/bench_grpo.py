@@ -541,7 +541,7 @@ def bench_tiny(a):
         run_s = preset.steps * m_none + n_eval * ev
         print(f"one final evaluation ({len(none['problems'])} problems × {preset.eval_n}): {ev:.1f} s; a tiny run ≈ "
               f"{preset.steps} × {m_none:.3f} + {n_eval} × {ev:.1f} = {run_s/60:.1f} min; the default grid "
-              f"(5 arms × 3 seeds, 2 side by side) ≈ {15*run_s/2/60:.0f} min + the organism build "
+              f"(17 runs: 5 arms × 3 seeds + 2 more vanilla seeds, 2 side by side) ≈ {17*run_s/2/60:.0f} min + the organism build "
               f"(step cost measured {'with' if beside else 'without'} a run beside)")
         print(f"load average: before {fmt_load(load0)}, after {fmt_load(os.getloadavg())}")
         for run in (none, erase): run['log'].close()
