@@ -19,6 +19,8 @@ ARMS ?= none erase random_V route nonhack_V
 SEEDS ?= 41 42 43
 # the organism is read on five vanilla seeds (02b's targets): the grid's, and these two more
 ORGANISM_SEEDS ?= 44 45
+# the decisive comparison (erase − random_V) gets one more seed: its paired SD (2.5pp) makes n = 4 a ±5pp interval
+DECISIVE_SEEDS ?= 44
 LOMO ?=
 PRESET ?= tiny
 RUNS ?= runs
@@ -31,6 +33,7 @@ experiment:
 	$(if $(filter tiny,$(PRESET)),$(VENV) python -m projected_grpo.organism build)
 	$(VENV) python -m projected_grpo.sweep --preset $(PRESET) --arms $(ARMS) --seeds $(SEEDS) $(LOMO) --runs_dir $(RUNS)
 	$(if $(filter tiny,$(PRESET)),$(VENV) python -m projected_grpo.sweep --preset tiny --arms none --seeds $(ORGANISM_SEEDS) --runs_dir $(RUNS))
+	$(if $(filter tiny,$(PRESET)),$(VENV) python -m projected_grpo.sweep --preset tiny --arms erase random_V --seeds $(DECISIVE_SEEDS) --runs_dir $(RUNS))
 	$(if $(filter tiny,$(PRESET)),$(VENV) python bench/organism_curves.py $(foreach s,$(SEEDS) $(ORGANISM_SEEDS),$(RUNS)/tiny/none/s$(s)) --out $(FIGS)/organism_curves.png --md $(FIGS)/organism_table.md)
 	$(VENV) python -m projected_grpo.health --runs_dir $(RUNS)/$(PRESET) --fig_dir $(FIGS)
 
