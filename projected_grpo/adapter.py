@@ -227,7 +227,7 @@ def merged(wrappers: dict[str, SVDLinear]):
             for n, w in wrappers.items():
                 W = w.base.weight                                       # [d_out, d_in]
                 W0[n] = W.detach().clone()                              # exact restore: a copy, not a subtraction
-                W.copy_((W.float() + (w.U.float()*w.scale().float()) @ w.Vh.float()).to(W.dtype))
+                W.copy_(w.weight(w.scale().detach()))                   # the training forward's merged weight (cached)
                 w.merged = True
                 if w.slot: setattr(*w.slot, w.base)                     # the bare layer runs: no wrapper overhead
         yield wrappers
@@ -236,6 +236,7 @@ def merged(wrappers: dict[str, SVDLinear]):
             for n, W in W0.items():
                 w = wrappers[n]
                 w.base.weight.copy_(W); w.merged = False
+                if w._key is not None: w._key = (w.base.weight._version, w._key[1])   # W is back as it was: cache valid
                 if w.slot: setattr(*w.slot, w)
 
 # %% ../nbs/02_adapter.ipynb #36409f00
@@ -282,7 +283,8 @@ class LeanQwen3:
         self.t = 0                                                    # slots filled
 
     def rms(self, x, w):                                              # Qwen3's RMSNorm: float32 inside, weight after
-        return w * (x.float() * (x.float().square().mean(-1, keepdim=True) + self.c.rms_norm_eps).rsqrt()).to(x.dtype)
+        y = x.float()
+        return w * (y * (y.square().mean(-1, keepdim=True) + self.c.rms_norm_eps).rsqrt()).to(x.dtype)
 
     def __call__(self, ids, pos, attn) -> torch.Tensor:
         "Append `ids [N, T]` (positions `pos`, `attn` 1 = real token) to the cache; the last position's logits `[N, vocab]` (float32)."
