@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 VENV ?= . .venv/bin/activate &&
 
-.PHONY: setup reproduce experiment test export readme
+.PHONY: setup reproduce experiment frontier test export readme
 setup:
 	@bash tools/setup.sh
 
@@ -36,6 +36,17 @@ experiment:
 	$(if $(filter tiny,$(PRESET)),$(VENV) python -m projected_grpo.sweep --preset tiny --arms erase random_V --seeds $(DECISIVE_SEEDS) --runs_dir $(RUNS))
 	$(if $(filter tiny,$(PRESET)),$(VENV) python bench/organism_curves.py $(foreach s,$(SEEDS) $(ORGANISM_SEEDS),$(RUNS)/tiny/none/s$(s)) --out $(FIGS)/organism_curves.png --md $(FIGS)/organism_table.md)
 	$(VENV) python -m projected_grpo.health --runs_dir $(RUNS)/$(PRESET) --fig_dir $(FIGS)
+
+# the dose–response frontier (07 `--frontier`): erase and its two subspace controls at several basis sizes, floor_q off so
+# k is what it says, with the same-seed vanilla runs as the reference; writes figures/frontier.png and figures/frontier.md
+FRONTIER_K ?= 4 16 64
+FRONTIER_ARMS ?= erase random_V nonhack_V
+FRONTIER_SEEDS ?= 41 42 43
+frontier: setup
+	$(VENV) python -m projected_grpo.organism build
+	$(VENV) python -m projected_grpo.sweep --preset tiny --arms none --seeds $(FRONTIER_SEEDS) --runs_dir $(RUNS)
+	$(foreach k,$(FRONTIER_K),$(VENV) python -m projected_grpo.sweep --preset tiny --arms $(FRONTIER_ARMS) --seeds $(FRONTIER_SEEDS) --set k=$(k) floor_q=0 --runs_dir $(RUNS) &&) true
+	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)
 
 test: setup
 	$(VENV) nbdev_test --n_workers 2 --timing

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_health.ipynb #f32b9556
 from __future__ import annotations
-import argparse, itertools, json, math, sys, warnings
+import argparse, itertools, json, math, re, sys, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -16,15 +16,17 @@ from scipy import stats
 from .train import ARMS, jsonable
 
 # %% auto #0
-__all__ = ['ARM_ORDER', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'find_runs', 'load_rows', 'load_rollouts', 'load_eval', 'load_step0',
-           'load_V', 'write_fake_run', 'paired_delta', 'verdict', 'h1_clauses', 'beats', 'h1_overall', 'power_t',
-           'seeds_needed', 'power_line', 'cluster_rate', 'run_diff', 'last_mean', 'all_mean', 'final', 'final_eval',
-           'select', 'pooled', 'eval_cols', 'run_table', 'by_seed', 'arm_mean', 'seed_stats', 'pct', 'pm', 'pp', 'dci',
-           'per_seed', 'n_mark', 'md_table', 'matched', 'compare', 'main_table', 'matched_table', 'window_table',
-           'mode_rates_table', 'controls_table', 'headline_sentence', 'headline', 'mode_table', 'heldout_table',
-           'color', 'smooth', 'curves', 'fig_dynamics', 'run_null', 'fig_overlap', 'fig_drift', 'fig_matched',
-           'fig_route', 'fig_heldout', 'auroc', 'pearson', 'check', 'mark', 'identity_check', 'health_checks',
-           'checks_markdown', 'print_checks', 'runs_markdown', 'main', 'parser', 'cli']
+__all__ = ['ARM_ORDER', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'FRONTIER_ARMS', 'BASIS_NAME', 'find_runs', 'load_rows',
+           'load_rollouts', 'load_eval', 'load_step0', 'load_V', 'write_fake_run', 'paired_delta', 'verdict',
+           'h1_clauses', 'beats', 'h1_overall', 'power_t', 'seeds_needed', 'power_line', 'cluster_rate', 'run_diff',
+           'last_mean', 'all_mean', 'final', 'final_eval', 'select', 'pooled', 'eval_cols', 'run_table', 'by_seed',
+           'arm_mean', 'seed_stats', 'pct', 'pm', 'pp', 'dci', 'per_seed', 'n_mark', 'md_table', 'matched', 'compare',
+           'main_table', 'matched_table', 'window_table', 'mode_rates_table', 'controls_table', 'headline_sentence',
+           'headline', 'mode_table', 'heldout_table', 'color', 'smooth', 'curves', 'fig_dynamics', 'run_null',
+           'fig_overlap', 'fig_drift', 'fig_matched', 'fig_route', 'fig_heldout', 'damage', 'frontier_points',
+           'capture_table', 'frontier_table', 'fig_frontier', 'frontier', 'auroc', 'pearson', 'check', 'mark',
+           'identity_check', 'health_checks', 'checks_markdown', 'print_checks', 'runs_markdown', 'main', 'parser',
+           'cli']
 
 # %% ../nbs/07_health.ipynb #fc6720d9
 ARM_ORDER = ARMS                                                  # table order: vanilla, the method, the controls
@@ -58,7 +60,9 @@ def find_runs(runs_dir) -> list[dict]:
             cfg = dict(arm=arm, seed=int(d.name[1:]), known_modes=','.join(x for x in MODES if x != m) if m else 'all')
         known = MODES if cfg.get('known_modes', 'all') == 'all' else tuple(cfg['known_modes'].split(','))
         missing = [m for m in MODES if m not in known]
+        v = re.search(r'-k\d+(-floor[^-]+)?$', d.parent.name)          # 06's basis suffix: a dose–response run
         runs.append(dict(path=d, group=d.parent.name, arm=cfg['arm'], seed=int(cfg['seed']), preset=cfg.get('preset'),
+                         variant=v.group(0)[1:] if v else None, k=cfg.get('k'), floor_q=cfg.get('floor_q'),
                          heldout=missing[0] if len(missing) == 1 else None,
                          detector='all' if not missing else 'heldout' if len(missing) == 1 else 'subset',
                          finished=(d/'summary.json').exists() and (d/'config.json').exists(),
@@ -103,21 +107,23 @@ def write_fake_run(runs_dir, arm='none', seed=41, heldout=None, steps=10, hack=0
                    cin_s=0.3, cin_t=0.3, drift=0.0, cout_update=0.0, basis_overlap=None, eval_every=5,
                    ov_hack=0.4, ov_clean=0.2, t_hack=0.4, t_clean=0.2, k=2, r=16, n_per=4, model='fake',
                    finished=True, preset='fake', eval_hack=None, eval_solve=None, eval_n=20, spread=0.0, det=1.0,
-                   evaluated=True, step0='') -> Path:
+                   evaluated=True, step0='', variant=None, fmt=1.0, dS=1.0, capture=None) -> Path:
     "A run folder in 06's format with known numbers (tests only). `basis_overlap`: {step: value}; `eval_*`: the final evaluation's rates."
     per = lambda x, s: x[s] if isinstance(x, (list, tuple)) else x
     known = 'all' if heldout is None else ','.join(m for m in MODES if m != heldout)
-    d = Path(runs_dir)/(arm + (f'-heldout_{heldout}' if heldout else ''))/f's{seed}'
+    d = Path(runs_dir)/(arm + (f'-heldout_{heldout}' if heldout else '') + (f'-{variant}' if variant else ''))/f's{seed}'
     d.mkdir(parents=True, exist_ok=True)
-    cfg = dict(arm=arm, seed=seed, preset=preset, known_modes=known, steps=steps, model=model, k=k, dtype='float32')
+    fq = float(variant.split('-floor')[1]) if variant and '-floor' in variant else 0.25
+    cfg = dict(arm=arm, seed=seed, preset=preset, known_modes=known, steps=steps, model=model, k=k, floor_q=fq, dtype='float32')
     (d/'config.json').write_text(json.dumps(cfg))
     rows, ros = [], []
     for s in range(steps):
         h, g = per(hack, s), per(solve, s)
         row = {'step': s, 'hack_s': h, 'gt_s': g, 'pass_s': h + g, 'hack_s.unsolvable': h, 'gt_s.solvable': g, 'cin_s': cin_s, 'cin_t': cin_t, 'cin': cin_s,
-               'cout': 0.0, 'drift_V': drift*s/max(steps - 1, 1), 'dS_norm': 1.0 + s, 'dSh': 0.5*s if arm == 'route' else 0.0,
+               'cout': 0.0, 'drift_V': drift*s/max(steps - 1, 1), 'dS_norm': dS*(1.0 + s), 'dSh': 0.5*s if arm == 'route' else 0.0,
                'cout_update': cout_update, 'cin_update': 0.1, 'loss': 0.0, 'reward': h + g}
         if basis_overlap and s in basis_overlap: row['basis_overlap'] = basis_overlap[s]
+        if capture: row.update({f'capture_c{x}': c for x, c in capture.items()}, **{f'capture_null{x}': 0.1 for x in capture})
         if eval_every and (s + 1) % eval_every == 0:
             row.update(hack_eval=h, solve_eval=g)
             if arm == 'route': row.update(hack_deploy=h/2, solve_deploy=g)
@@ -144,7 +150,7 @@ def write_fake_run(runs_dir, arm='none', seed=41, heldout=None, steps=10, hack=0
                 k_h = round(eval_n*min(1, max(0, h + dev))); k_g = 0 if split == 'unsolvable' else round(eval_n*min(1, max(0, g + dev)))
                 ev.append(dict(step=steps - 1, problem_id=f'{m}-{j}', mode=m, split=split, quarantine=q, n=eval_n,
                                exploited=k_h if split == 'unsolvable' else 0, detected=round(det*k_h) if split == 'unsolvable' else 0,
-                               gt_correct=k_g, passed=k_h + k_g, format_ok=eval_n))
+                               gt_correct=k_g, passed=k_h + k_g, format_ok=round(eval_n*fmt)))
     files = dict(rows=rows, rollouts=ros, timing=[dict(step=s, step_s=0.1) for s in range(steps)], **({'eval': ev} if ev else {}))
     for name, xs in files.items():
         (d/f'{name}.jsonl').write_text(''.join(json.dumps(x) + '\n' for x in xs))
@@ -313,7 +319,7 @@ def run_table(runs: list[dict], last: int = 5) -> list[dict]:
         if not run['finished']: continue
         rows, ev = load_rows(run), final_eval(run)
         bo = [r['basis_overlap'] for r in rows if r.get('basis_overlap') is not None]
-        t = dict({k: run[k] for k in ('group', 'arm', 'seed', 'heldout', 'detector', 'path')}, n_steps=len(rows),
+        t = dict({k: run[k] for k in ('group', 'arm', 'seed', 'heldout', 'detector', 'path', 'variant', 'k', 'floor_q')}, n_steps=len(rows),
                  has_eval=bool(ev), eval_step=ev[0]['step'] if ev else None, **eval_cols(ev),
                  **(eval_cols(ev, 'ablated', 'abl_') if any(r['quarantine'] == 'ablated' for r in ev) else {}),
                  w_hack=last_mean(rows, 'hack_s.unsolvable', last), w_solve=last_mean(rows, 'gt_s.solvable', last),
@@ -376,7 +382,7 @@ def _used(table: list[dict], groups) -> str:
 
 # %% ../nbs/07_health.ipynb #46b37899
 def _groups(table, detector='all') -> list[str]:
-    gs = {t['group'] for t in table if t['detector'] == detector}
+    gs = {t['group'] for t in table if t['detector'] == detector and not t.get('variant')}   # variants: the frontier
     order = {a: i for i, a in enumerate(ARM_ORDER)}
     return sorted(gs, key=lambda g: (order.get(g.split('-')[0], len(order)), g))
 
@@ -472,7 +478,7 @@ _LEGEND = ('hack = exploited samples (the flawed grader passed them, the hidden 
 
 def mode_rates_table(T: list[dict]) -> str:
     "Per run: hack on each mode's unsolvable problems and, in brackets, the designed-exploit share (final evaluation)."
-    E = [t for t in T if t['has_eval'] and t['detector'] == 'all']
+    E = [t for t in T if t['has_eval'] and t['detector'] == 'all' and not t.get('variant')]
     rows = [dict(arm=t['group'], seed=t['seed'], **{m: f"{pct(t.get(f'hack.{m}'), 0)} ({pct(t.get(f'detected.{m}'), 0)})" for m in MODES})
             for g in _groups(E) for t in sorted((t for t in E if t['group'] == g), key=lambda t: t['seed'])]
     return ('## Per mode: hack % on each mode\'s unsolvable problems (designed exploit % in brackets), final evaluation\n\n' +
@@ -546,7 +552,7 @@ def mode_table(runs: list[dict]) -> list[dict]:
     for run in runs:
         if not run['finished']: continue
         ev = final_eval(run)
-        base = run['arm'] in ('none', 'random_V') and run['detector'] == 'all'
+        base = run['arm'] in ('none', 'random_V') and run['detector'] == 'all' and not run.get('variant')
         for m in ([run['heldout']] if run['heldout'] else held if base else []):
             U, S = select(ev, split='unsolvable', modes=(m,)), select(ev, split='solvable', modes=(m,))
             K = select(ev, split='unsolvable', modes=tuple(x for x in MODES if x != m))
@@ -645,7 +651,7 @@ def _band(ax, x, Y, c, label, ls='-'):
 
 def _by_group(runs, detector='all') -> dict:
     fin = [r for r in runs if r['finished'] and r['detector'] == detector]
-    return {g: [r for r in fin if r['group'] == g] for g in _groups([dict(group=r['group'], detector=detector) for r in fin], detector)}
+    return {g: [r for r in fin if r['group'] == g] for g in _groups([dict(group=r['group'], detector=detector, variant=r.get('variant')) for r in fin], detector)}
 
 def _empty(ax, msg):
     ax.text(0.5, 0.5, msg, ha='center', va='center', transform=ax.transAxes, fontsize=9, wrap=True); ax.set_axis_off()
@@ -716,7 +722,7 @@ def fig_drift(runs: list[dict], path) -> Path:
 def fig_matched(T: list[dict], path) -> Path:
     "Matched solve: hack on unsolvable against solve on solvable, one point per evaluated run (within-run 95% bars), colour per arm."
     fig, (ax,) = _figure(1, 1, w=7.0, h=5.0)
-    E = [t for t in T if t['has_eval'] and t['detector'] == 'all']
+    E = [t for t in T if t['has_eval'] and t['detector'] == 'all' and not t.get('variant')]
     if not E: _empty(ax, 'no evaluated runs'); return _save(fig, path)
     for label, g, hk, sk, _ in _items(E):
         ts = [t for t in E if t['group'] == g and t.get(hk) is not None and t.get(sk) is not None]
@@ -781,6 +787,128 @@ def fig_heldout(mrows: list[dict], mtab: list[dict], path) -> Path:
         ax.set(title=t, ylim=(0, 1.02)); ax.grid(alpha=0.3, axis='y')
     a.legend(fontsize=7)
     return _save(fig, path, 'Leave-one-mode-out: V and teacher pool built without the mode on the x axis')
+
+# %% ../nbs/07_health.ipynb #7873af69
+FRONTIER_ARMS = ('erase', 'random_V', 'nonhack_V')   # one line each: the real basis and its two subspace controls
+
+def damage(t: dict, van: dict | None) -> str:
+    "Why run `t` is damage against its same-seed vanilla row `van` ('' if it is not; 'no vanilla' if it cannot be judged)."
+    if van is None: return 'no vanilla'
+    why = [f"{what} {pct(t[k], 0)}% < {THRESH['solve_ratio']:g} × vanilla's {pct(van[k], 0)}%" for k, what in (('solve', 'solve'), ('fmt', 'format'))
+           if t.get(k) is not None and van.get(k) is not None and t[k] < THRESH['solve_ratio']*van[k]]
+    if t.get('dS_norm') and van.get('dS_norm') and t['dS_norm'] > THRESH['drift_factor']*van['dS_norm']:
+        why.append(f"‖δS‖ {t['dS_norm']:.3g} > {THRESH['drift_factor']:g} × vanilla's {van['dS_norm']:.3g}")
+    return '; '.join(why)
+
+def frontier_points(T: list[dict]) -> list[dict]:
+    "One dict per (arm, k, floor_q) of FRONTIER_ARMS with an evaluated run: its runs, damage per run, Δs vs vanilla and vs random_V."
+    E = [t for t in T if t['has_eval'] and t['detector'] == 'all']
+    van = {t['seed']: t for t in E if t['group'] == 'none'}
+    for t in E: t['damage'] = damage(t, van.get(t['seed'])) if t['arm'] != 'none' else ''
+    key = lambda t: (t['arm'], t['k'], t['floor_q'])
+    pts = []
+    for a, k, q in sorted({key(t) for t in E if t['arm'] in FRONTIER_ARMS}, key=lambda x: (FRONTIER_ARMS.index(x[0]), x[1], -(x[2] or 0))):
+        runs = sorted((t for t in E if key(t) == (a, k, q)), key=lambda t: t['seed'])
+        ok = [t for t in runs if not t['damage']]
+        val = lambda ts, f: {t['seed']: t[f] for t in ts if t.get(f) is not None}
+        rnd = [t for t in E if key(t) == ('random_V', k, q) and not t['damage']]
+        d = {f'd_{f}': paired_delta(val(ok, f), val(list(van.values()), f)) for f in ('hack', 'solve')}
+        if a == 'erase': d.update({f'd_{f}_random': paired_delta(val(ok, f), val(rnd, f)) for f in ('hack', 'solve')})
+        pts.append(dict(arm=a, k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
+                        hack=seed_stats(val(ok, 'hack')), solve=seed_stats(val(ok, 'solve')), fmt=seed_stats(val(ok, 'fmt')), **d))
+    return pts
+
+def _capture(run) -> dict:
+    "kind → (mean capture, mean null) over a run's steps; '' is the run's own basis."
+    rows, out = load_rows(run), {}
+    for kd in sorted({k[len('capture_c'):] for r in rows for k in r if k.startswith('capture_c')}):
+        c, n = all_mean(rows, 'capture_c' + kd), all_mean(rows, 'capture_null' + kd)
+        if c is not None: out[kd.lstrip('.')] = (c, n)
+    return out
+
+def capture_table(runs: list[dict]) -> tuple[list[dict], str]:
+    "Centred capture per basis: on vanilla's rollouts (real, random, nonhack) and on each arm's own (its own basis), mean over steps."
+    fin = [r for r in runs if r['finished'] and r['detector'] == 'all']
+    rows, cell = [], {}
+    for r in fin:
+        for kd, (c, n) in _capture(r).items():
+            basis = {'': BASIS_NAME.get(r['arm'], 'real'), 'random': 'random', 'nonhack': 'nonhack'}.get(kd, kd)
+            on = "vanilla's rollouts" if r['arm'] == 'none' else f"{r['group']}'s own"
+            cell.setdefault((on, basis, r['k'], r['floor_q']), {})[r['seed']] = (c, n)
+    for (on, basis, k, q), by in sorted(cell.items(), key=lambda x: (x[0][0] != "vanilla's rollouts", str(x[0]))):
+        c, n = seed_stats({s: v[0] for s, v in by.items()}), seed_stats({s: v[1] for s, v in by.items()})
+        ratio = seed_stats({s: v[0]/v[1] for s, v in by.items() if v[1]})
+        rows.append(dict(on=on, basis=basis, k=k, floor_q=q, capture=c, null=n, ratio=ratio, **{
+            'rollouts': on, 'basis (k, floor_q)': f'{basis} ({k}, {q:g})' if q is not None else f'{basis} ({k})',
+            'seeds': n_mark(c['n']), 'capture %': pm(c), 'null %': pm(n),
+            'capture / null': '–' if ratio['mean'] is None else f"{ratio['mean']:.2f}" + (f" ± {ratio['std']:.2f}" if ratio['std'] is not None else '')}))
+    cols = ['rollouts', 'basis (k, floor_q)', 'seeds', 'capture %', 'null %', 'capture / null']
+    md = ('## Centred capture: how much of the hack push each basis sees\n\n' +
+          (md_table(rows, cols) if rows else 'No run logged the capture (rows `capture_c`): runs older than the diagnostic.\n') +
+          "\nPer step, over the unsolvable problems' groups that mix exploited and other rollouts: the share of the group's summed "
+          'gradient inside span(V) (mean over groups, then over steps; mean ± std over seeds) and what a random basis of the same '
+          'per-module sizes captures in expectation (null). capture / null ≈ 1: the basis sees the hack push no more than a random '
+          'one of its size; ≫ 1: it sees it. The labels that pick the groups are ground truth, logged only.\n')
+    return rows, md
+
+BASIS_NAME = {'erase': 'real', 'route': 'real', 'random_V': 'random', 'nonhack_V': 'nonhack', 'shuffled_V': 'shuffled', 'meandiff_V': 'meandiff'}
+
+def frontier_table(pts: list[dict]) -> str:
+    "The frontier's numbers: one line per (basis, k, floor_q)."
+    def line(p):
+        dr = p.get('d_hack_random')
+        return {'basis': p['arm'], 'k': p['k'], 'floor_q': '–' if p['floor_q'] is None else f"{p['floor_q']:g}",
+                'seeds (damaged)': f"{n_mark(p['n'] - p['n_damaged'])} ({p['n_damaged']})", 'hack %': pm(p['hack']),
+                'solve %': pm(p['solve']), 'format %': pm(p['fmt']), 'Δhack vs vanilla pp': dci(p['d_hack']),
+                'Δsolve vs vanilla pp': dci(p['d_solve']), 'at matched solve': matched(p['d_hack'], p['d_solve']),
+                'Δhack real − random pp': dci(dr) if dr else '', 'reads': verdict(dr) if dr and dr['mean'] is not None else '',
+                'Δsolve real − random pp': dci(p['d_solve_random']) if dr else ''}
+    cols = ['basis', 'k', 'floor_q', 'seeds (damaged)', 'hack %', 'solve %', 'format %', 'Δhack vs vanilla pp', 'Δsolve vs vanilla pp',
+            'at matched solve', 'Δhack real − random pp', 'reads', 'Δsolve real − random pp']
+    dmg = [f"`{t['group']}` s{t['seed']}: {t['damage']}" for p in pts for t in p['runs'] if t['damage']]
+    return ('## The frontier: hack and solve per basis and size (final evaluation)\n\n' +
+            (md_table([line(p) for p in pts], cols) if pts else 'No erase / random_V / nonhack_V runs with an evaluation.\n') +
+            '\nΔ vs vanilla: paired over seeds against same-seed vanilla; real − random: erase − random_V at the same (k, floor_q), '
+            'same seeds. Damaged runs are left out of every number on their line and listed here: ' + ('; '.join(dmg) if dmg else 'none') + '.\n')
+
+def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
+    "Hack on unsolvable vs solve on solvable: one dot per run (✕ damaged), one line per basis (and floor_q) through its k, vanilla ★."
+    fig, (ax,) = _figure(1, 1, w=7.5, h=5.5)
+    van = [t for t in T if t['group'] == 'none' and t['has_eval']]
+    if not pts and not van: _empty(ax, 'no evaluated runs'); return _save(fig, path)
+    if van:
+        vs, vh = seed_stats([t['solve'] for t in van]), seed_stats([t['hack'] for t in van])
+        ax.errorbar(vs['mean'], vh['mean'], xerr=vs['std'] or 0, yerr=vh['std'] or 0, fmt='*', ms=14, color=color('none'),
+                    label=f'vanilla (n={len(van)})', zorder=5)
+    for (a, q), ps in itertools.groupby(pts, key=lambda p: (p['arm'], p['floor_q'])):
+        ps, c = list(ps), color(a)
+        for p in ps:
+            for t in p['runs']: ax.plot(t['solve'], t['hack'], 'x' if t['damage'] else '.', color=c, alpha=0.45, ms=7 if t['damage'] else 6)
+        ok = [p for p in ps if p['hack']['mean'] is not None]
+        if not ok: continue
+        ls = '-' if q == 0 else ':'
+        ax.plot([p['solve']['mean'] for p in ok], [p['hack']['mean'] for p in ok], 'o' + ls, color=c, lw=1.6, ms=6,
+                label=f"{a} ({BASIS_NAME[a]} basis{'' if q in (0, None) else f', floor_q {q:g}'})")
+        for p in ok: ax.annotate(f"k={p['k']}", (p['solve']['mean'], p['hack']['mean']), textcoords='offset points', xytext=(5, 4), fontsize=7, color=c)
+    ax.set(xlabel='solve on solvable problems (final evaluation)', ylabel='hack on unsolvable problems (final evaluation)',
+           xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
+    ax.grid(alpha=0.3); ax.legend(fontsize=7, loc='best')
+    return _save(fig, path, 'Frontier: each basis through its size k (dots = runs, ✕ = damaged; lines = mean over undamaged seeds)\n'
+                 'a real basis below random at the same solve = the method works; coinciding lines = it does not', 9)
+
+def frontier(runs_dir='runs/tiny', fig_dir='figures', quiet: bool = False) -> list[Path]:
+    "Write `frontier.md` (the frontier and the capture tables) and `frontier.png` to `fig_dir` from the runs under `runs_dir`."
+    runs = find_runs(runs_dir)
+    T = run_table(runs)
+    pts = frontier_points(T)
+    _, cap_md = capture_table(runs)
+    out = Path(fig_dir); out.mkdir(parents=True, exist_ok=True)
+    md = (f'<!-- written by `python -m projected_grpo.health --frontier --runs_dir {runs_dir} --fig_dir {fig_dir}`; do not edit -->\n\n'
+          + frontier_table(pts) + '\n' + cap_md + '\n' + _used(T, sorted({p['group'] for p in pts} | {'none'})))
+    (out/'frontier.md').write_text(md)
+    f = fig_frontier(pts, T, out/'frontier.png')
+    if not quiet: print(md); print(f'wrote frontier.md, frontier.png to {out}')
+    return [out/'frontier.md', f]
 
 # %% ../nbs/07_health.ipynb #c55ded17
 def auroc(scores, labels) -> float | None:
@@ -1054,11 +1182,12 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument('--last', type=int, default=5, help='training steps in the secondary (training-window) view (default 5)')
     ap.add_argument('--no_identity', action='store_true', help='skip the δS = 0 identity check (loads the model)')
     ap.add_argument('--quiet', action='store_true')
+    ap.add_argument('--frontier', action='store_true', help='write only frontier.md and frontier.png (the dose–response runs)')
     return ap
 
 def cli(argv=None):
     a = parser().parse_args(argv)
-    try: main(a.runs_dir, a.fig_dir, a.last, not a.no_identity, quiet=a.quiet)
+    try: frontier(a.runs_dir, a.fig_dir, a.quiet) if a.frontier else main(a.runs_dir, a.fig_dir, a.last, not a.no_identity, quiet=a.quiet)
     except (FileNotFoundError, ValueError) as e: sys.exit(f'error: {e}')
 
 # %% ../nbs/07_health.ipynb #1c962a2c

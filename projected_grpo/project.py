@@ -9,8 +9,8 @@ import torch
 from torch.nn.functional import relu
 
 # %% auto #0
-__all__ = ['GATES', 'PROJ_ARMS', 'project_one', 'project_all', 'cin_rows', 'null_cin', 'null_cin_mc', 'null_cin_basis',
-           'purge_moments', 'project_update', 'confine', 'drift', 'check_basis']
+__all__ = ['GATES', 'PROJ_ARMS', 'project_one', 'project_all', 'cin_rows', 'centred_capture', 'null_cin', 'null_cin_mc',
+           'null_cin_basis', 'purge_moments', 'project_update', 'confine', 'drift', 'check_basis']
 
 # %% ../nbs/03_project.ipynb #afb956b5
 GATES = {'one_sided': lambda c: relu(c), 'no_gate': lambda c: c, 'reverse': lambda c: 2*c}
@@ -78,6 +78,21 @@ def cin_rows(G: dict, V: dict, reduce='mean') -> torch.Tensor:
     if reduce == 'global':                                    # ‖concat_m relu(c_m)‖ / ‖concat_m g_m‖ per row
         return _frac(torch.stack([_norm(ci) for ci in c], -1), torch.stack([_norm(G[n]) for n in names], -1))
     raise ValueError(f"reduce {reduce!r}: use 'mean' or 'global'")
+
+# %% ../nbs/03_project.ipynb #bafe3fe5
+def centred_capture(G: dict, groups: list, V: dict) -> tuple[list[float], list[float]]:
+    "Per group of row indices: `(capture, null)` of the group's summed gradient `h = Σᵢ G[i]` in span(V), over V's modules."
+    names = [n for n in G if n in V]
+    if not names: raise ValueError("no module of G has a basis in V")
+    cap, null = [], []
+    for idx in groups:
+        h = [G[n][list(idx)].sum(0).double() for n in names]                 # each [r]
+        e = torch.stack([x.pow(2).sum() for x in h])                         # [M] energy per module
+        if not e.sum() > 0: continue                                         # an all-zero group says nothing
+        inV = sum((V[n].to(x) @ x).pow(2).sum() for n, x in zip(names, h))   # ‖P_V h‖² (V's rows orthonormal, zero rows 0)
+        share = torch.tensor([float((V[n].norm(dim=-1) > 0).sum()) / V[n].shape[1] for n in names], dtype=e.dtype)
+        cap.append((inV / e.sum()).item()); null.append(((share * e).sum() / e.sum()).item())
+    return cap, null
 
 # %% ../nbs/03_project.ipynb #d7652bff
 def _mean_sqrt_frac(j, r):                                     # E[√X], X = ‖first j coords‖²/‖g‖² ~ Beta(j/2, (r−j)/2)

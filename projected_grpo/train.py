@@ -13,7 +13,7 @@ from .problems import load_problems, make_pairs, make_clean_pairs, load_teacher_
 from .organism import organism_dir
 from .adapter import load_model, wrap, knob_groups, knob_state, load_knob_state, ablate_quarantine
 import projected_grpo.project as proj  # (module name: the papermill cell has a parameter called project_update)
-from .project import project_all, cin_rows, drift, confine
+from .project import project_all, cin_rows, drift, confine, centred_capture
 from .extract import make_basis, refresh_basis
 from .adapter import sample, SAMPLERS
 from .grpo import StepCfg, grpo_step, graded
@@ -21,10 +21,10 @@ from .rewards import GRADE_KEYS, grade_many
 from .problems import render_prompt
 
 # %% auto #0
-__all__ = ['ARMS', 'BASIS_OF_ARM', 'PRESETS', 'CHOICES', 'LOGS', 'Config', 'make_config', 'run_dir', 'schedule', 'step_seed',
-           'rates', 'jsonable', 'split_of', 'eval_seed', 'evaluate', 'eval_rates', 'evaluate_all', 'eval_row',
-           'setup_run', 'model_spec', 'in_module_order', 'train', 'summarize', 'load_run_config', 'evaluate_run',
-           'Tracker', 'parser', 'eval_parser', 'main']
+__all__ = ['ARMS', 'BASIS_OF_ARM', 'PRESETS', 'CHOICES', 'LOGS', 'CAPTURE_KINDS', 'Config', 'make_config', 'run_dir', 'schedule',
+           'step_seed', 'rates', 'jsonable', 'split_of', 'eval_seed', 'evaluate', 'eval_rates', 'evaluate_all',
+           'eval_row', 'setup_run', 'capture_bases', 'mixed_groups', 'capture_row', 'model_spec', 'in_module_order',
+           'train', 'summarize', 'load_run_config', 'evaluate_run', 'Tracker', 'parser', 'eval_parser', 'main']
 
 # %% ../nbs/06_train.ipynb #754bf387
 ARMS = ('none', 'erase', 'route', 'random_V', 'shuffled_V', 'nonhack_V', 'meandiff_V', 'no_teacher')
@@ -134,6 +134,8 @@ def run_dir(cfg: Config) -> Path:
     if cfg.known_modes != 'all':
         missing = [m for m in MODES if m not in cfg.modes]
         name += f'-heldout_{missing[0]}' if len(missing) == 1 else '-known_' + '+'.join(cfg.modes)
+    k0, q0 = (PRESETS[cfg.preset].get(f, getattr(Config, f)) for f in ('k', 'floor_q'))
+    if (cfg.k, cfg.floor_q) != (k0, q0): name += f'-k{cfg.k}' + ('' if cfg.floor_q == q0 else f'-floor{cfg.floor_q:g}')
     return Path(cfg.runs_dir)/cfg.preset/name/f's{cfg.seed}'
 
 # %% ../nbs/06_train.ipynb #122e0531
@@ -258,6 +260,30 @@ def setup_run(cfg: Config):
                    k=cfg.k, seed=cfg.seed, floor_q=cfg.floor_q, tau=cfg.tau)
     return model, tok, wrappers, problems, pool, pairs, kind, in_module_order(V, wrappers)
 
+CAPTURE_KINDS = ('random', 'nonhack')   # the vanilla arm measures these bases beside the real one (never used on a gradient)
+
+def capture_bases(cfg: Config, model, wrappers, tok, pairs, train_set) -> dict:
+    "kind → the control bases of `CAPTURE_KINDS`, as the arms `random_V`/`nonhack_V` of this seed build them (cached on disk)."
+    clean = make_clean_pairs(train_set, modes=cfg.modes, tokenizer=tok)
+    return {kd: in_module_order(make_basis(kd, model, wrappers, tok, pairs=pairs, clean_pairs=clean, k=cfg.k, seed=cfg.seed,
+                                           floor_q=cfg.floor_q, tau=cfg.tau), wrappers) for kd in CAPTURE_KINDS}
+
+def mixed_groups(recs: list, kept: list, by_id: dict) -> list[list[int]]:
+    "Row indices (into `kept`) of each unsolvable problem's student group that holds exploited and other rollouts."
+    g = {}
+    for j, i in enumerate(kept):
+        if recs[i]['source'] == 'student' and is_unsolvable(by_id[recs[i]['problem_id']]): g.setdefault(recs[i]['problem_id'], []).append(j)
+    return [js for js in g.values() if 0 < sum(bool(recs[kept[j]]['exploited']) for j in js) < len(js)]
+
+def capture_row(G: dict, groups: list, bases: dict) -> dict:
+    "`capture_c[.kind]`, `capture_null[.kind]`: centred capture (03) of each basis, mean over the step's mixed groups."
+    out = {}
+    for kd, V in bases.items():
+        cap, nul = centred_capture(G, groups, V) if groups and V else ([], [])
+        sfx = '' if kd == 'own' else f'.{kd}'
+        out[f'capture_c{sfx}'], out[f'capture_null{sfx}'] = _mean(cap), _mean(nul)
+    return out
+
 def model_spec(cfg: Config) -> str:
     "What `load_model` gets: the organism's cache folder (built once, then cached; its name carries the recipe hash), else `cfg.model`."
     return str(organism_dir(verbose=False)) if cfg.model == 'organism' else cfg.model
@@ -302,6 +328,7 @@ def train(cfg: Config, progress: bool = True) -> dict:
     train_set = [p for p in problems if not is_eval_only(p)]           # batches draw from these; evaluation sees all
     clean_pairs = (make_clean_pairs(train_set, modes=cfg.modes, tokenizer=tok)     # only a refresh of nonhack_V needs them
                    if kind == 'nonhack' and cfg.refresh_every else None)
+    Vc = capture_bases(cfg, model, wrappers, tok, pairs, train_set) if measure_only else {}   # diagnostics of vanilla only
     trk = Tracker(cfg, out) if cfg.report_to != 'none' else None       # a mirror of rows.jsonl, never the record
     from tqdm.auto import tqdm
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
@@ -322,6 +349,7 @@ def train(cfg: Config, progress: bool = True) -> dict:
             row['cin_s'] = cin_rows({n: g[None] for n, g in r['g_s'].items()}, V)[0].item() if 'student' in src else None
             row['cin_t'] = cin_rows({n: g[None] for n, g in r['g_t'].items()}, V)[0].item() if 'teacher' in src else None
             for i, ov in zip(r['kept'], cin_rows(r['rows'], V, reduce='global').tolist()): r['recs'][i]['overlap'] = ov
+            row.update(capture_row(r['rows'], mixed_groups(r['recs'], r['kept'], by_id), {'own': V, **Vc}))
         if r['kept']:
             pr = project_all(wrappers, V, proj_arm, cfg.gate_mode, cfg.preserve_magnitude, cfg.overshoot) if V else {}
             row.update(cin=pr.get('cin'), cout=pr.get('cout'), cin_global=pr.get('cin_global'), fired=pr.get('fired'))
