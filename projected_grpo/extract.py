@@ -18,9 +18,9 @@ from .project import check_basis, cin_rows, null_cin_basis
 
 # %% auto #0
 __all__ = ['NORMS', 'KINDS', 'encode', 'token_grads', 'completion_grads', 'pair_diffs', 'orient', 'live_counts',
-           'basis_from_diffs', 'split_pairs', 'random_basis', 'label_flips', 'meandiff_basis', 'model_key', 'knob_key',
-           'tok_key', 'pairs_key', 'basis_key', 'make_basis', 'held_out_overlap', 'basis_overlap', 'subspace_overlap',
-           'refresh_basis']
+           'basis_from_diffs', 'split_pairs', 'random_basis', 'label_flips', 'contrast_basis', 'meandiff_basis',
+           'model_key', 'knob_key', 'tok_key', 'pairs_key', 'basis_key', 'make_basis', 'held_out_overlap',
+           'basis_overlap', 'subspace_overlap', 'refresh_basis']
 
 # %% ../nbs/04_extract.ipynb #337aec20
 def encode(tok, prompt: str, completion: str, eos: bool = True) -> tuple[list[int], int]:
@@ -131,7 +131,7 @@ def split_pairs(pairs, held: float = 0.25, seed: int = 0) -> tuple[list, list]:
     return [p for p in pairs if p.problem_id not in out], [p for p in pairs if p.problem_id in out]
 
 # %% ../nbs/04_extract.ipynb #68fef546
-KINDS = ('real', 'random', 'shuffled', 'nonhack', 'meandiff')
+KINDS = ('real', 'random', 'shuffled', 'nonhack', 'meandiff', 'contrast')
 
 def random_basis(live: dict, r: dict, k: int, seed: int = 0) -> dict:
     "name → `[k, r]`: `live[name]` random orthonormal rows (seeded, per module in name order), zero rows after."
@@ -144,6 +144,20 @@ def random_basis(live: dict, r: dict, k: int, seed: int = 0) -> dict:
 def label_flips(n: int, seed: int = 0) -> torch.Tensor:
     "`[n]` of ±1: −1 where the shuffled control swaps hack and clean in that pair (seeded)."
     return torch.where(torch.rand(n, generator=torch.Generator().manual_seed(seed)) < .5, -1., 1.)
+
+def contrast_basis(D: dict, Dc: dict, live: dict, k: int, ridge: float = 0.1) -> dict:
+    "name → `[k, r]`: the top `live[name]` generalised eigenvectors of `(DᵀD, D_cᵀD_c + λI)`, orthonormalised, oriented."
+    out = {}
+    for n in [n for n in D if live.get(n, 0) > 0]:
+        d, c = D[n].double(), Dc[n].double()                             # [n_pairs, r], [n_clean, r]
+        Ch, Cc = d.T @ d / len(d), c.T @ c / len(c)                      # [r, r] hack-pair, clean-pair energy
+        B = Cc + ridge * Cc.diagonal().mean() * torch.eye(len(Cc), dtype=Cc.dtype)   # λ relative to the clean energy
+        Li = torch.linalg.inv(torch.linalg.cholesky(B))                  # B = L Lᵀ → Li = L⁻¹
+        w, U = torch.linalg.eigh(Li @ Ch @ Li.T)                         # ascending; the top ones maximise vᵀCh v / vᵀB v
+        W = Li.T @ U[:, -live[n]:].flip(-1)                              # [r, live] generalised eigenvectors, best first
+        v, _ = orient(torch.linalg.qr(W)[0].T.contiguous(), d)           # orthonormal rows, same nested spans, hack-ward
+        out[n] = torch.cat([v, v.new_zeros(k - live[n], v.shape[1])]).float()
+    return out
 
 def meandiff_basis(D: dict, names) -> dict:
     "name → `[1, r]`: the normalised mean of the rows of `D[name]` (hack-ward on average by construction)."
@@ -180,8 +194,8 @@ def tok_key(tok) -> str:
 def pairs_key(pairs) -> str: return digest([[p.prompt, p.hack, p.clean] for p in pairs]) if pairs else 'none'
 
 def _key(kind, ids: dict, k, seed, floor_q, tau, norm, denom) -> str:
-    return digest(dict(fmt=1, kind=kind, k=k, seed=None if kind == 'real' else seed, floor_q=float(floor_q),
-                     tau=float(tau), norm=norm, denom=float(denom), **{**ids, 'clean': ids['clean'] if kind == 'nonhack' else None}))
+    return digest(dict(fmt=1, kind=kind, k=k, seed=None if kind in ('real', 'contrast') else seed, floor_q=float(floor_q),
+                     tau=float(tau), norm=norm, denom=float(denom), **{**ids, 'clean': ids['clean'] if kind in ('nonhack', 'contrast') else None}))
 
 def _ids(model, wrappers, tok, pairs, clean_pairs) -> dict:
     return dict(model=model_key(model, wrappers), knobs=knob_key(wrappers), tok=tok_key(tok), pairs=pairs_key(pairs),
@@ -214,8 +228,8 @@ def make_basis(kind, model, wrappers, tok, pairs, clean_pairs=None, k=4, seed=0,
                norm='fixed', cache=True, denom=1.0, batch_size=8, cache_dir=None, info=None) -> dict:
     "name → `V [k, r]` of `kind` ∈ KINDS from hack/clean `pairs` on the current model; cached on disk by `basis_key`."
     if kind not in KINDS: raise ValueError(f"kind {kind!r}: use one of {KINDS}")
-    if kind == 'nonhack' and not clean_pairs:
-        raise ValueError("kind='nonhack' needs clean_pairs= (problems.make_clean_pairs(...))")
+    if kind in ('nonhack', 'contrast') and not clean_pairs:
+        raise ValueError(f"kind={kind!r} needs clean_pairs= (problems.make_clean_pairs(...))")
     root = Path(cache_dir) if cache_dir else cache_root()/'basis'
     ids = _ids(model, wrappers, tok, pairs, clean_pairs) if cache else None     # hashed once per call
     def path(kd): return root/f"{kd}-{_key(kd, ids, k, seed, floor_q, tau, norm, denom)[:32]}.safetensors" if cache else None
@@ -232,6 +246,7 @@ def make_basis(kind, model, wrappers, tok, pairs, clean_pairs=None, k=4, seed=0,
     def control():
         if kind == 'random': V = random_basis(live, {n: wrappers[n].δS.shape[0] for n in live}, k, seed)
         elif kind == 'meandiff': V = meandiff_basis(diffs(), live)
+        elif kind == 'contrast': V = contrast_basis(diffs(), pair_diffs(model, wrappers, tok, clean_pairs, norm, denom, batch_size), live, k)
         else:
             Dc = (pair_diffs(model, wrappers, tok, clean_pairs, norm, denom, batch_size) if kind == 'nonhack' else
                   {n: d * label_flips(len(d), seed)[:, None] for n, d in diffs().items()})

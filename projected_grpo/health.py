@@ -60,9 +60,10 @@ def find_runs(runs_dir) -> list[dict]:
             cfg = dict(arm=arm, seed=int(d.name[1:]), known_modes=','.join(x for x in MODES if x != m) if m else 'all')
         known = MODES if cfg.get('known_modes', 'all') == 'all' else tuple(cfg['known_modes'].split(','))
         missing = [m for m in MODES if m not in known]
-        v = re.search(r'-k\d+(-floor[^-]+)?$', d.parent.name)          # 06's basis suffix: a dose–response run
+        rest = d.parent.name[len(cfg['arm']):] if d.parent.name.startswith(cfg['arm'] + '-') else ''
+        v = re.sub(r'^-(heldout|known)_[^-]+', '', rest)[1:] or None     # 06's basis suffix: -contrast, -k16-floor0, …
         runs.append(dict(path=d, group=d.parent.name, arm=cfg['arm'], seed=int(cfg['seed']), preset=cfg.get('preset'),
-                         variant=v.group(0)[1:] if v else None, k=cfg.get('k'), floor_q=cfg.get('floor_q'),
+                         variant=v, k=cfg.get('k'), floor_q=cfg.get('floor_q'), basis=cfg.get('basis', 'svd'),
                          heldout=missing[0] if len(missing) == 1 else None,
                          detector='all' if not missing else 'heldout' if len(missing) == 1 else 'subset',
                          finished=(d/'summary.json').exists() and (d/'config.json').exists(),
@@ -114,7 +115,8 @@ def write_fake_run(runs_dir, arm='none', seed=41, heldout=None, steps=10, hack=0
     d = Path(runs_dir)/(arm + (f'-heldout_{heldout}' if heldout else '') + (f'-{variant}' if variant else ''))/f's{seed}'
     d.mkdir(parents=True, exist_ok=True)
     fq = float(variant.split('-floor')[1]) if variant and '-floor' in variant else 0.25
-    cfg = dict(arm=arm, seed=seed, preset=preset, known_modes=known, steps=steps, model=model, k=k, floor_q=fq, dtype='float32')
+    cfg = dict(arm=arm, seed=seed, preset=preset, known_modes=known, steps=steps, model=model, k=k, floor_q=fq, dtype='float32',
+               basis='contrast' if variant and variant.startswith('contrast') else 'svd')
     (d/'config.json').write_text(json.dumps(cfg))
     rows, ros = [], []
     for s in range(steps):
@@ -319,7 +321,7 @@ def run_table(runs: list[dict], last: int = 5) -> list[dict]:
         if not run['finished']: continue
         rows, ev = load_rows(run), final_eval(run)
         bo = [r['basis_overlap'] for r in rows if r.get('basis_overlap') is not None]
-        t = dict({k: run[k] for k in ('group', 'arm', 'seed', 'heldout', 'detector', 'path', 'variant', 'k', 'floor_q')}, n_steps=len(rows),
+        t = dict({k: run[k] for k in ('group', 'arm', 'seed', 'heldout', 'detector', 'path', 'variant', 'k', 'floor_q', 'basis')}, n_steps=len(rows),
                  has_eval=bool(ev), eval_step=ev[0]['step'] if ev else None, **eval_cols(ev),
                  **(eval_cols(ev, 'ablated', 'abl_') if any(r['quarantine'] == 'ablated' for r in ev) else {}),
                  w_hack=last_mean(rows, 'hack_s.unsolvable', last), w_solve=last_mean(rows, 'gt_s.solvable', last),
@@ -805,16 +807,16 @@ def frontier_points(T: list[dict]) -> list[dict]:
     E = [t for t in T if t['has_eval'] and t['detector'] == 'all']
     van = {t['seed']: t for t in E if t['group'] == 'none'}
     for t in E: t['damage'] = damage(t, van.get(t['seed'])) if t['arm'] != 'none' else ''
-    key = lambda t: (t['arm'], t['k'], t['floor_q'])
+    key = lambda t: (t['arm'], t.get('basis', 'svd'), t['k'], t['floor_q'])
     pts = []
-    for a, k, q in sorted({key(t) for t in E if t['arm'] in FRONTIER_ARMS}, key=lambda x: (FRONTIER_ARMS.index(x[0]), x[1], -(x[2] or 0))):
-        runs = sorted((t for t in E if key(t) == (a, k, q)), key=lambda t: t['seed'])
+    for a, b, k, q in sorted({key(t) for t in E if t['arm'] in FRONTIER_ARMS}, key=lambda x: (FRONTIER_ARMS.index(x[0]), x[1], x[2], -(x[3] or 0))):
+        runs = sorted((t for t in E if key(t) == (a, b, k, q)), key=lambda t: t['seed'])
         ok = [t for t in runs if not t['damage']]
         val = lambda ts, f: {t['seed']: t[f] for t in ts if t.get(f) is not None}
-        rnd = [t for t in E if key(t) == ('random_V', k, q) and not t['damage']]
+        rnd = [t for t in E if key(t) == ('random_V', 'svd', k, q) and not t['damage']]
         d = {f'd_{f}': paired_delta(val(ok, f), val(list(van.values()), f)) for f in ('hack', 'solve')}
         if a == 'erase': d.update({f'd_{f}_random': paired_delta(val(ok, f), val(rnd, f)) for f in ('hack', 'solve')})
-        pts.append(dict(arm=a, k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
+        pts.append(dict(arm=a, basis=b if a == 'erase' else BASIS_NAME[a], k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
                         hack=seed_stats(val(ok, 'hack')), solve=seed_stats(val(ok, 'solve')), fmt=seed_stats(val(ok, 'fmt')), **d))
     return pts
 
@@ -832,7 +834,8 @@ def capture_table(runs: list[dict]) -> tuple[list[dict], str]:
     rows, cell = [], {}
     for r in fin:
         for kd, (c, n) in _capture(r).items():
-            basis = {'': BASIS_NAME.get(r['arm'], 'real'), 'random': 'random', 'nonhack': 'nonhack'}.get(kd, kd)
+            own = BASIS_NAME.get(r['arm'], 'real') if r.get('basis', 'svd') == 'svd' else r['basis']
+            basis = {'': own, 'random': 'random', 'nonhack': 'nonhack'}.get(kd, kd)
             on = "vanilla's rollouts" if r['arm'] == 'none' else f"{r['group']}'s own"
             cell.setdefault((on, basis, r['k'], r['floor_q']), {})[r['seed']] = (c, n)
     for (on, basis, k, q), by in sorted(cell.items(), key=lambda x: (x[0][0] != "vanilla's rollouts", str(x[0]))):
@@ -857,13 +860,13 @@ def frontier_table(pts: list[dict]) -> str:
     "The frontier's numbers: one line per (basis, k, floor_q)."
     def line(p):
         dr = p.get('d_hack_random')
-        return {'basis': p['arm'], 'k': p['k'], 'floor_q': '–' if p['floor_q'] is None else f"{p['floor_q']:g}",
+        return {'arm (basis)': f"{p['arm']} ({p['basis']})", 'k': p['k'], 'floor_q': '–' if p['floor_q'] is None else f"{p['floor_q']:g}",
                 'seeds (damaged)': f"{n_mark(p['n'] - p['n_damaged'])} ({p['n_damaged']})", 'hack %': pm(p['hack']),
                 'solve %': pm(p['solve']), 'format %': pm(p['fmt']), 'Δhack vs vanilla pp': dci(p['d_hack']),
                 'Δsolve vs vanilla pp': dci(p['d_solve']), 'at matched solve': matched(p['d_hack'], p['d_solve']),
                 'Δhack real − random pp': dci(dr) if dr else '', 'reads': verdict(dr) if dr and dr['mean'] is not None else '',
                 'Δsolve real − random pp': dci(p['d_solve_random']) if dr else ''}
-    cols = ['basis', 'k', 'floor_q', 'seeds (damaged)', 'hack %', 'solve %', 'format %', 'Δhack vs vanilla pp', 'Δsolve vs vanilla pp',
+    cols = ['arm (basis)', 'k', 'floor_q', 'seeds (damaged)', 'hack %', 'solve %', 'format %', 'Δhack vs vanilla pp', 'Δsolve vs vanilla pp',
             'at matched solve', 'Δhack real − random pp', 'reads', 'Δsolve real − random pp']
     dmg = [f"`{t['group']}` s{t['seed']}: {t['damage']}" for p in pts for t in p['runs'] if t['damage']]
     return ('## The frontier: hack and solve per basis and size (final evaluation)\n\n' +
@@ -880,15 +883,15 @@ def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
         vs, vh = seed_stats([t['solve'] for t in van]), seed_stats([t['hack'] for t in van])
         ax.errorbar(vs['mean'], vh['mean'], xerr=vs['std'] or 0, yerr=vh['std'] or 0, fmt='*', ms=14, color=color('none'),
                     label=f'vanilla (n={len(van)})', zorder=5)
-    for (a, q), ps in itertools.groupby(pts, key=lambda p: (p['arm'], p['floor_q'])):
-        ps, c = list(ps), color(a)
+    for (a, b, q), ps in itertools.groupby(pts, key=lambda p: (p['arm'], p['basis'], p['floor_q'])):
+        ps, c = list(ps), color(a) if b != 'contrast' else _PALETTE[7]
         for p in ps:
             for t in p['runs']: ax.plot(t['solve'], t['hack'], 'x' if t['damage'] else '.', color=c, alpha=0.45, ms=7 if t['damage'] else 6)
         ok = [p for p in ps if p['hack']['mean'] is not None]
         if not ok: continue
         ls = '-' if q == 0 else ':'
         ax.plot([p['solve']['mean'] for p in ok], [p['hack']['mean'] for p in ok], 'o' + ls, color=c, lw=1.6, ms=6,
-                label=f"{a} ({BASIS_NAME[a]} basis{'' if q in (0, None) else f', floor_q {q:g}'})")
+                label=f"{a} ({b} basis{'' if q in (0, None) else f', floor_q {q:g}'})")
         for p in ok: ax.annotate(f"k={p['k']}", (p['solve']['mean'], p['hack']['mean']), textcoords='offset points', xytext=(5, 4), fontsize=7, color=c)
     ax.set(xlabel='solve on solvable problems (final evaluation)', ylabel='hack on unsolvable problems (final evaluation)',
            xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))

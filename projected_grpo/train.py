@@ -50,6 +50,7 @@ class Config:
     project_update: bool = False; purge_moments: bool = False
     # basis (04)
     k: int = 2; floor_q: float = 0.25; tau: float = 0.0; refresh_every: int = 0
+    basis: str = 'svd'   # how the real basis reads the pairs: 'svd' (top hack-pair energy) | 'contrast' (relative to clean pairs, 04)
     # evaluation, checkpoints, output
     eval_every: int = 0   # the final evaluation also runs every eval_every steps (0: at the end only)
     eval_n: int = 32      # fresh samples per problem in each evaluation (every problem of the set)
@@ -86,7 +87,7 @@ PRESETS = {
                  refresh_every=50, eval_every=50, eval_n=8, ckpt_every=10, micro=8),
 }
 CHOICES = dict(arm=ARMS, preset=tuple(PRESETS), loss=('dr', 'grpo'), adv=('dr', 'grpo'), sampler=SAMPLERS,
-               optimizer=('adamw', 'sgd'), schedule=('constant', 'cosine'), gate_mode=('one_sided', 'no_gate', 'reverse'),
+               basis=('svd', 'contrast'), optimizer=('adamw', 'sgd'), schedule=('constant', 'cosine'), gate_mode=('one_sided', 'no_gate', 'reverse'),
                dtype=('float32', 'bfloat16', 'float16'), problems=('all', 'tiny', 'easy', 'hard'),
                report_to=('none', 'tensorboard', 'trackio', 'wandb'))
 
@@ -122,6 +123,9 @@ def make_config(preset: str = 'smoke', **kw) -> Config:
     need = {'tensorboard': 'tensorboard', 'trackio': 'trackio', 'wandb': 'wandb'}.get(cfg.report_to)
     if need and importlib.util.find_spec(need) is None:
         raise ValueError(f"report_to={cfg.report_to!r} needs the {need} package: pip install {need} (or pip install -e '.[track]')")
+    if cfg.basis != 'svd' and cfg.arm in BASIS_OF_ARM:
+        raise ValueError(f"basis={cfg.basis!r} with arm={cfg.arm!r}: the basis recipe changes the real basis only; {cfg.arm} "
+                         "builds its own (a control keeps the real basis's per-module sizes, the same for either recipe)")
     if cfg.arm == 'shuffled_V' and cfg.gate_mode == 'no_gate':
         raise ValueError("arm='shuffled_V' with gate_mode='no_gate': two-sided removal depends on span(V) alone, which label "
                          "swaps leave unchanged, so it is the erase arm again bit for bit; drop it or use gate_mode='one_sided'")
@@ -134,6 +138,7 @@ def run_dir(cfg: Config) -> Path:
     if cfg.known_modes != 'all':
         missing = [m for m in MODES if m not in cfg.modes]
         name += f'-heldout_{missing[0]}' if len(missing) == 1 else '-known_' + '+'.join(cfg.modes)
+    if cfg.basis != 'svd': name += f'-{cfg.basis}'
     k0, q0 = (PRESETS[cfg.preset].get(f, getattr(Config, f)) for f in ('k', 'floor_q'))
     if (cfg.k, cfg.floor_q) != (k0, q0): name += f'-k{cfg.k}' + ('' if cfg.floor_q == q0 else f'-floor{cfg.floor_q:g}')
     return Path(cfg.runs_dir)/cfg.preset/name/f's{cfg.seed}'
@@ -254,8 +259,8 @@ def setup_run(cfg: Config):
     pool = load_teacher_pool(modes=cfg.modes) if cfg.G_t else None
     train_set = [p for p in problems if not is_eval_only(p)]          # evaluation-only problems: never trained on, nor in V
     pairs = make_pairs(train_set, modes=cfg.modes, tokenizer=tok)         # the prompts exactly as rollouts render them
-    kind = BASIS_OF_ARM.get(cfg.arm, 'real')
-    clean_pairs = make_clean_pairs(train_set, modes=cfg.modes, tokenizer=tok) if kind == 'nonhack' else None
+    kind = BASIS_OF_ARM.get(cfg.arm, 'real' if cfg.basis == 'svd' else cfg.basis)
+    clean_pairs = make_clean_pairs(train_set, modes=cfg.modes, tokenizer=tok) if kind in ('nonhack', 'contrast') else None
     V = make_basis(kind, model, wrappers, tok, pairs=pairs, clean_pairs=clean_pairs,
                    k=cfg.k, seed=cfg.seed, floor_q=cfg.floor_q, tau=cfg.tau)
     return model, tok, wrappers, problems, pool, pairs, kind, in_module_order(V, wrappers)
@@ -326,8 +331,8 @@ def train(cfg: Config, progress: bool = True) -> dict:
     measure_only = cfg.arm == 'none'
     proj_arm = 'none' if measure_only else ('route' if cfg.arm == 'route' else 'erase')
     train_set = [p for p in problems if not is_eval_only(p)]           # batches draw from these; evaluation sees all
-    clean_pairs = (make_clean_pairs(train_set, modes=cfg.modes, tokenizer=tok)     # only a refresh of nonhack_V needs them
-                   if kind == 'nonhack' and cfg.refresh_every else None)
+    clean_pairs = (make_clean_pairs(train_set, modes=cfg.modes, tokenizer=tok)     # only a refresh of nonhack_V or contrast needs them
+                   if kind in ('nonhack', 'contrast') and cfg.refresh_every else None)
     Vc = capture_bases(cfg, model, wrappers, tok, pairs, train_set) if measure_only else {}   # diagnostics of vanilla only
     trk = Tracker(cfg, out) if cfg.report_to != 'none' else None       # a mirror of rows.jsonl, never the record
     from tqdm.auto import tqdm
