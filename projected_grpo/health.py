@@ -24,9 +24,9 @@ __all__ = ['ARM_ORDER', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'FRONTIER_ARMS', 'B
            'main_table', 'matched_table', 'window_table', 'mode_rates_table', 'controls_table', 'headline_sentence',
            'headline', 'mode_table', 'heldout_table', 'color', 'smooth', 'curves', 'fig_dynamics', 'run_null',
            'fig_overlap', 'fig_drift', 'fig_matched', 'fig_route', 'fig_heldout', 'damage', 'frontier_points',
-           'capture_table', 'frontier_table', 'fig_frontier', 'frontier', 'auroc', 'pearson', 'check', 'mark',
-           'identity_check', 'health_checks', 'checks_markdown', 'print_checks', 'runs_markdown', 'main', 'parser',
-           'cli']
+           'capture_table', 'frontier_table', 'fig_frontier', 'frontier_headline', 'frontier', 'auroc', 'pearson',
+           'check', 'mark', 'identity_check', 'health_checks', 'checks_markdown', 'print_checks', 'runs_markdown',
+           'main', 'parser', 'cli']
 
 # %% ../nbs/07_health.ipynb #fc6720d9
 ARM_ORDER = ARMS                                                  # table order: vanilla, the method, the controls
@@ -809,14 +809,14 @@ def frontier_points(T: list[dict]) -> list[dict]:
     for t in E: t['damage'] = damage(t, van.get(t['seed'])) if t['arm'] != 'none' else ''
     key = lambda t: (t['arm'], t.get('basis', 'svd'), t['k'], t['floor_q'])
     pts = []
-    for a, b, k, q in sorted({key(t) for t in E if t['arm'] in FRONTIER_ARMS}, key=lambda x: (FRONTIER_ARMS.index(x[0]), x[1], x[2], -(x[3] or 0))):
+    for a, b, k, q in sorted({key(t) for t in E if t['arm'] in FRONTIER_ARMS}, key=lambda x: (FRONTIER_ARMS.index(x[0]), x[1] != 'svd', x[1], x[2], -(x[3] or 0))):
         runs = sorted((t for t in E if key(t) == (a, b, k, q)), key=lambda t: t['seed'])
         ok = [t for t in runs if not t['damage']]
         val = lambda ts, f: {t['seed']: t[f] for t in ts if t.get(f) is not None}
         rnd = [t for t in E if key(t) == ('random_V', 'svd', k, q) and not t['damage']]
         d = {f'd_{f}': paired_delta(val(ok, f), val(list(van.values()), f)) for f in ('hack', 'solve')}
         if a == 'erase': d.update({f'd_{f}_random': paired_delta(val(ok, f), val(rnd, f)) for f in ('hack', 'solve')})
-        pts.append(dict(arm=a, basis=b if a == 'erase' else BASIS_NAME[a], k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
+        pts.append(dict(arm=a, basis=('real' if b == 'svd' else b) if a == 'erase' else BASIS_NAME[a], k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
                         hack=seed_stats(val(ok, 'hack')), solve=seed_stats(val(ok, 'solve')), fmt=seed_stats(val(ok, 'fmt')), **d))
     return pts
 
@@ -899,8 +899,22 @@ def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
     return _save(fig, path, 'Frontier: each basis through its size k (dots = runs, ✕ = damaged; lines = mean over undamaged seeds)\n'
                  'a real basis below random at the same solve = the method works; coinciding lines = it does not', 9)
 
+def frontier_headline(pts: list[dict]) -> str:
+    "One sentence per size k: the real basis (and the contrast basis) against random_V there, with its interval; damage named."
+    lines = []
+    for p in [p for p in pts if p['arm'] == 'erase' and p.get('d_hack_random')]:
+        d, ds = p['d_hack_random'], p['d_solve_random']
+        q = '' if p['floor_q'] in (0, None) else f", floor_q {p['floor_q']:g}"
+        dmg = f" ({p['n_damaged']} of {p['n']} runs damaged, left out)" if p['n_damaged'] else ''
+        if d['mean'] is None:                                            # nothing paired at this size
+            if p['n_damaged']: lines.append(f"- k = {p['k']}{q}, erase ({p['basis']} basis): {p['n_damaged']} of {p['n']} runs damaged; no comparison.")
+            continue
+        lines.append(f"- k = {p['k']}{q}, erase ({p['basis']} basis) − random_V, hack on unsolvable problems: {headline_sentence(d, 'hack')}; "
+                     f"solve on solvable problems: {headline_sentence(ds, 'solve')}{dmg}.")
+    return '\n'.join(lines) + '\n' if lines else '- No erase and random_V runs at a shared size yet: run `make frontier`.\n'
+
 def frontier(runs_dir='runs/tiny', fig_dir='figures', quiet: bool = False) -> list[Path]:
-    "Write `frontier.md` (the frontier and the capture tables) and `frontier.png` to `fig_dir` from the runs under `runs_dir`."
+    "Write `frontier.md` (the frontier and the capture tables), `frontier_headline.md` (its sentences) and `frontier.png` to `fig_dir` from the runs under `runs_dir`."
     runs = find_runs(runs_dir)
     T = run_table(runs)
     pts = frontier_points(T)
@@ -909,9 +923,10 @@ def frontier(runs_dir='runs/tiny', fig_dir='figures', quiet: bool = False) -> li
     md = (f'<!-- written by `python -m projected_grpo.health --frontier --runs_dir {runs_dir} --fig_dir {fig_dir}`; do not edit -->\n\n'
           + frontier_table(pts) + '\n' + cap_md + '\n' + _used(T, sorted({p['group'] for p in pts} | {'none'})))
     (out/'frontier.md').write_text(md)
+    (out/'frontier_headline.md').write_text(md[:md.index('-->') + 5] + frontier_headline(pts))
     f = fig_frontier(pts, T, out/'frontier.png')
-    if not quiet: print(md); print(f'wrote frontier.md, frontier.png to {out}')
-    return [out/'frontier.md', f]
+    if not quiet: print(md); print(f'wrote frontier.md, frontier_headline.md, frontier.png to {out}')
+    return [out/'frontier.md', out/'frontier_headline.md', f]
 
 # %% ../nbs/07_health.ipynb #c55ded17
 def auroc(scores, labels) -> float | None:
