@@ -63,7 +63,8 @@ def find_runs(runs_dir) -> list[dict]:
         rest = d.parent.name[len(cfg['arm']):] if d.parent.name.startswith(cfg['arm'] + '-') else ''
         v = re.sub(r'^-(heldout|known)_[^-]+', '', rest)[1:] or None     # 06's basis suffix: -contrast, -k16-floor0, …
         runs.append(dict(path=d, group=d.parent.name, arm=cfg['arm'], seed=int(cfg['seed']), preset=cfg.get('preset'),
-                         variant=v, k=cfg.get('k'), floor_q=cfg.get('floor_q'), basis=cfg.get('basis', 'svd'),
+                         variant=v, k=cfg.get('k'), floor_q=cfg.get('floor_q'),
+                         basis=cfg.get('basis', 'svd') + ('+onpolicy' if cfg.get('pairs') == 'onpolicy' else ''),
                          heldout=missing[0] if len(missing) == 1 else None,
                          detector='all' if not missing else 'heldout' if len(missing) == 1 else 'subset',
                          finished=(d/'summary.json').exists() and (d/'config.json').exists(),
@@ -116,7 +117,8 @@ def write_fake_run(runs_dir, arm='none', seed=41, heldout=None, steps=10, hack=0
     d.mkdir(parents=True, exist_ok=True)
     fq = float(variant.split('-floor')[1]) if variant and '-floor' in variant else 0.25
     cfg = dict(arm=arm, seed=seed, preset=preset, known_modes=known, steps=steps, model=model, k=k, floor_q=fq, dtype='float32',
-               basis='contrast' if variant and variant.startswith('contrast') else 'svd')
+               basis='contrast' if variant and variant.startswith('contrast') else 'svd',
+               pairs='onpolicy' if variant and 'onpolicy' in variant else 'template')
     (d/'config.json').write_text(json.dumps(cfg))
     rows, ros = [], []
     for s in range(steps):
@@ -816,7 +818,7 @@ def frontier_points(T: list[dict]) -> list[dict]:
         rnd = [t for t in E if key(t) == ('random_V', 'svd', k, q) and not t['damage']]
         d = {f'd_{f}': paired_delta(val(ok, f), val(list(van.values()), f)) for f in ('hack', 'solve')}
         if a == 'erase': d.update({f'd_{f}_random': paired_delta(val(ok, f), val(rnd, f)) for f in ('hack', 'solve')})
-        pts.append(dict(arm=a, basis=('real' if b == 'svd' else b) if a == 'erase' else BASIS_NAME[a], k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
+        pts.append(dict(arm=a, basis=b.replace('svd', 'real') if a == 'erase' else BASIS_NAME[a], k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
                         hack=seed_stats(val(ok, 'hack')), solve=seed_stats(val(ok, 'solve')), fmt=seed_stats(val(ok, 'fmt')), **d))
     return pts
 
@@ -834,7 +836,7 @@ def capture_table(runs: list[dict]) -> tuple[list[dict], str]:
     rows, cell = [], {}
     for r in fin:
         for kd, (c, n) in _capture(r).items():
-            own = BASIS_NAME.get(r['arm'], 'real') if r.get('basis', 'svd') == 'svd' else r['basis']
+            own = BASIS_NAME.get(r['arm'], 'real') if r.get('basis', 'svd') == 'svd' else r['basis'].replace('svd', 'real')
             basis = {'': own, 'random': 'random', 'nonhack': 'nonhack'}.get(kd, kd)
             on = "vanilla's rollouts" if r['arm'] == 'none' else f"{r['group']}'s own"
             cell.setdefault((on, basis, r['k'], r['floor_q']), {})[r['seed']] = (c, n)
@@ -884,7 +886,7 @@ def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
         ax.errorbar(vs['mean'], vh['mean'], xerr=vs['std'] or 0, yerr=vh['std'] or 0, fmt='*', ms=14, color=color('none'),
                     label=f'vanilla (n={len(van)})', zorder=5)
     for (a, b, q), ps in itertools.groupby(pts, key=lambda p: (p['arm'], p['basis'], p['floor_q'])):
-        ps, c = list(ps), color(a) if b != 'contrast' else _PALETTE[7]
+        ps, c = list(ps), {'contrast': _PALETTE[7], 'real+onpolicy': _PALETTE[8]}.get(b, color(a))
         for p in ps:
             for t in p['runs']: ax.plot(t['solve'], t['hack'], 'x' if t['damage'] else '.', color=c, alpha=0.45, ms=7 if t['damage'] else 6)
         ok = [p for p in ps if p['hack']['mean'] is not None]

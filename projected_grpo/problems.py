@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_problems.ipynb #4b15cbbd
 from __future__ import annotations
-import collections, copy, hashlib, inspect, itertools, json, os, random, re, sys, textwrap
+import ast, collections, copy, hashlib, inspect, itertools, json, os, random, re, sys, textwrap
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -15,8 +15,8 @@ from .rewards import MODES, HINTS, GRADE_KEYS, Problem, bank_path, with_check, g
 # %% auto #0
 __all__ = ['TINY_FAMILIES', 'TINY_SPLIT', 'DIFFICULTIES', 'PLAIN_PROMPT', 'CHAT_PROMPT', 'is_unsolvable', 'is_eval_only',
            'problem_specs', 'build_bank', 'load_problems', 'get_problem', 'bank_table', 'render_prompt', 'Pair',
-           'make_pairs', 'make_clean_pairs', 'restyle', 'teacher_completions', 'default_pool_path',
-           'build_teacher_pool', 'filter_pool', 'load_teacher_pool', 'pool_table', 'main']
+           'make_pairs', 'make_clean_pairs', 'solution_body', 'onpolicy_pairs', 'restyle', 'teacher_completions',
+           'default_pool_path', 'build_teacher_pool', 'filter_pool', 'load_teacher_pool', 'pool_table', 'main']
 
 # %% ../nbs/01_problems.ipynb #85dab06d
 TINY_FAMILIES = {  # name: (method, expression in x and k, description template, k range)
@@ -290,6 +290,33 @@ def make_clean_pairs(problems=None, modes=None, variants=((0, 1), (1, 2), (2, 0)
             x, y = (fence(with_check(code, p, p.mode, 'honest', v)) for v in (a, b))
             if x == y: raise ValueError(f"honest variants {a} and {b} of {p.mode} are identical: pick other variants")
             out.append(Pair(prompt, x, y, p.mode, p.id, a))
+    return out
+
+# %% ../nbs/01_problems.ipynb #f1a26387
+def solution_body(code: str) -> str | None:
+    "`class Solution:` and its first method as written (source lines), nothing else; None if the code has neither or does not parse."
+    try: tree = ast.parse(code)
+    except (SyntaxError, ValueError): return None
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == 'Solution'), None)
+    fn = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name != 'run_tests' and not n.name.startswith('__')), None) if cls else None
+    if fn is None: return None
+    lines = code.splitlines()
+    start = min([fn.lineno] + [d.lineno for d in fn.decorator_list])
+    return '\n'.join(lines[cls.lineno - 1:cls.lineno] + lines[start - 1:fn.end_lineno]) + '\n'
+
+def onpolicy_pairs(recs: list, problems: list, tokenizer=None, per_problem: int = 3, modes=None) -> list[Pair]:
+    "Pairs from a pilot run's rollout records: its own designed exploits (hack) against their minimal honest edit (clean)."
+    by_id = {p.id: p for p in _keep(problems, modes)}
+    out, seen, n = [], set(), collections.Counter()
+    for r in sorted(recs, key=lambda r: -r['step']):                    # the latest, most practised exploits first
+        p = by_id.get(r['problem_id'])
+        if p is None or r.get('source') != 'student' or not r['exploited'] or r.get('mechanism') != p.mode: continue
+        if n[p.id] >= per_problem or (p.id, r['completion']) in seen: continue
+        code = rewards.extract_code(r['completion'])
+        body = solution_body(code) if code else None
+        if body is None: continue
+        seen.add((p.id, r['completion'])); n[p.id] += 1
+        out.append(Pair(render_prompt(p, p.mode, tokenizer), r['completion'], fence(with_check(body, p, p.mode, 'honest', 0)), p.mode, p.id, 0))
     return out
 
 # %% ../nbs/01_problems.ipynb #d739d073

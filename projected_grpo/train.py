@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
 from .rewards import MODES
-from .problems import load_problems, make_pairs, make_clean_pairs, load_teacher_pool, is_unsolvable, is_eval_only
+from .problems import load_problems, make_pairs, make_clean_pairs, load_teacher_pool, is_unsolvable, is_eval_only, onpolicy_pairs
 from .organism import organism_dir
 from .adapter import load_model, wrap, knob_groups, knob_state, load_knob_state, ablate_quarantine
 import projected_grpo.project as proj  # (module name: the papermill cell has a parameter called project_update)
@@ -23,8 +23,9 @@ from .problems import render_prompt
 # %% auto #0
 __all__ = ['ARMS', 'BASIS_OF_ARM', 'PRESETS', 'CHOICES', 'LOGS', 'CAPTURE_KINDS', 'Config', 'make_config', 'run_dir', 'schedule',
            'step_seed', 'rates', 'jsonable', 'split_of', 'eval_seed', 'evaluate', 'eval_rates', 'evaluate_all',
-           'eval_row', 'setup_run', 'capture_bases', 'mixed_groups', 'capture_row', 'model_spec', 'in_module_order',
-           'train', 'summarize', 'load_run_config', 'evaluate_run', 'Tracker', 'parser', 'eval_parser', 'main']
+           'eval_row', 'setup_run', 'pilot_pairs', 'capture_bases', 'mixed_groups', 'capture_row', 'model_spec',
+           'in_module_order', 'train', 'summarize', 'load_run_config', 'evaluate_run', 'Tracker', 'parser',
+           'eval_parser', 'main']
 
 # %% ../nbs/06_train.ipynb #754bf387
 ARMS = ('none', 'erase', 'route', 'random_V', 'shuffled_V', 'nonhack_V', 'meandiff_V', 'no_teacher')
@@ -51,6 +52,8 @@ class Config:
     # basis (04)
     k: int = 2; floor_q: float = 0.25; tau: float = 0.0; refresh_every: int = 0
     basis: str = 'svd'   # how the real basis reads the pairs: 'svd' (top hack-pair energy) | 'contrast' (relative to clean pairs, 04)
+    pairs: str = 'template'   # the real basis's hack pairs: 'template' (01's make_pairs) | 'onpolicy' (a pilot vanilla run's own exploits, 01)
+    pilot_seed: int = 0       # pairs='onpolicy': the seed of the vanilla run (same preset and runs_dir) whose rollouts give the pairs
     # evaluation, checkpoints, output
     eval_every: int = 0   # the final evaluation also runs every eval_every steps (0: at the end only)
     eval_n: int = 32      # fresh samples per problem in each evaluation (every problem of the set)
@@ -87,7 +90,7 @@ PRESETS = {
                  refresh_every=50, eval_every=50, eval_n=8, ckpt_every=10, micro=8),
 }
 CHOICES = dict(arm=ARMS, preset=tuple(PRESETS), loss=('dr', 'grpo'), adv=('dr', 'grpo'), sampler=SAMPLERS,
-               basis=('svd', 'contrast'), optimizer=('adamw', 'sgd'), schedule=('constant', 'cosine'), gate_mode=('one_sided', 'no_gate', 'reverse'),
+               basis=('svd', 'contrast'), pairs=('template', 'onpolicy'), optimizer=('adamw', 'sgd'), schedule=('constant', 'cosine'), gate_mode=('one_sided', 'no_gate', 'reverse'),
                dtype=('float32', 'bfloat16', 'float16'), problems=('all', 'tiny', 'easy', 'hard'),
                report_to=('none', 'tensorboard', 'trackio', 'wandb'))
 
@@ -126,6 +129,10 @@ def make_config(preset: str = 'smoke', **kw) -> Config:
     if cfg.basis != 'svd' and cfg.arm in BASIS_OF_ARM:
         raise ValueError(f"basis={cfg.basis!r} with arm={cfg.arm!r}: the basis recipe changes the real basis only; {cfg.arm} "
                          "builds its own (a control keeps the real basis's per-module sizes, the same for either recipe)")
+    if cfg.pairs == 'onpolicy' and (cfg.pilot_seed < 1 or cfg.pilot_seed == cfg.seed):
+        raise ValueError(f"pairs='onpolicy' needs pilot_seed: the seed of another vanilla run (not {cfg.seed}, the run's own)")
+    if cfg.pairs == 'onpolicy' and cfg.arm in BASIS_OF_ARM:
+        raise ValueError(f"pairs='onpolicy' with arm={cfg.arm!r}: on-policy pairs feed the real basis only")
     if cfg.arm == 'shuffled_V' and cfg.gate_mode == 'no_gate':
         raise ValueError("arm='shuffled_V' with gate_mode='no_gate': two-sided removal depends on span(V) alone, which label "
                          "swaps leave unchanged, so it is the erase arm again bit for bit; drop it or use gate_mode='one_sided'")
@@ -139,6 +146,7 @@ def run_dir(cfg: Config) -> Path:
         missing = [m for m in MODES if m not in cfg.modes]
         name += f'-heldout_{missing[0]}' if len(missing) == 1 else '-known_' + '+'.join(cfg.modes)
     if cfg.basis != 'svd': name += f'-{cfg.basis}'
+    if cfg.pairs != 'template': name += f'-{cfg.pairs}'
     k0, q0 = (PRESETS[cfg.preset].get(f, getattr(Config, f)) for f in ('k', 'floor_q'))
     if (cfg.k, cfg.floor_q) != (k0, q0): name += f'-k{cfg.k}' + ('' if cfg.floor_q == q0 else f'-floor{cfg.floor_q:g}')
     return Path(cfg.runs_dir)/cfg.preset/name/f's{cfg.seed}'
@@ -259,11 +267,22 @@ def setup_run(cfg: Config):
     pool = load_teacher_pool(modes=cfg.modes) if cfg.G_t else None
     train_set = [p for p in problems if not is_eval_only(p)]          # evaluation-only problems: never trained on, nor in V
     pairs = make_pairs(train_set, modes=cfg.modes, tokenizer=tok)         # the prompts exactly as rollouts render them
+    if cfg.pairs == 'onpolicy': pairs = pilot_pairs(cfg, train_set, tok)
     kind = BASIS_OF_ARM.get(cfg.arm, 'real' if cfg.basis == 'svd' else cfg.basis)
     clean_pairs = make_clean_pairs(train_set, modes=cfg.modes, tokenizer=tok) if kind in ('nonhack', 'contrast') else None
     V = make_basis(kind, model, wrappers, tok, pairs=pairs, clean_pairs=clean_pairs,
                    k=cfg.k, seed=cfg.seed, floor_q=cfg.floor_q, tau=cfg.tau)
     return model, tok, wrappers, problems, pool, pairs, kind, in_module_order(V, wrappers)
+
+def pilot_pairs(cfg: Config, train_set: list, tok) -> list:
+    "On-policy pairs (01, of `cfg.modes`) from the rollouts of the preset's vanilla run of `cfg.pilot_seed` in `cfg.runs_dir`."
+    pilot = run_dir(make_config(cfg.preset, arm='none', seed=cfg.pilot_seed, runs_dir=cfg.runs_dir))   # the preset's vanilla run
+    if not (pilot/'summary.json').exists():
+        raise FileNotFoundError(f"pairs='onpolicy' reads the finished vanilla run {pilot}: run it first (arm none, seed {cfg.pilot_seed})")
+    recs = [json.loads(l) for l in (pilot/'rollouts.jsonl').read_text().splitlines() if l.strip()]
+    pairs = onpolicy_pairs(recs, train_set, tokenizer=tok, modes=cfg.modes)
+    if not pairs: raise ValueError(f"{pilot} has no rollout that exploited by its problem's own mechanism: no on-policy pairs")
+    return pairs
 
 CAPTURE_KINDS = ('random', 'nonhack')   # the vanilla arm measures these bases beside the real one (never used on a gradient)
 
