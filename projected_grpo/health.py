@@ -858,8 +858,8 @@ def capture_table(runs: list[dict]) -> tuple[list[dict], str]:
 
 BASIS_NAME = {'erase': 'real', 'route': 'real', 'random_V': 'random', 'nonhack_V': 'nonhack', 'shuffled_V': 'shuffled', 'meandiff_V': 'meandiff'}
 
-def frontier_table(pts: list[dict]) -> str:
-    "The frontier's numbers: one line per (basis, k, floor_q)."
+def frontier_table(pts: list[dict], T: list[dict] = ()) -> str:
+    "The frontier's numbers: one line per (basis, k, floor_q), vanilla (from `T`) first as the reference."
     def line(p):
         dr = p.get('d_hack_random')
         return {'arm (basis)': f"{p['arm']} ({p['basis']})", 'k': p['k'], 'floor_q': '–' if p['floor_q'] is None else f"{p['floor_q']:g}",
@@ -871,8 +871,12 @@ def frontier_table(pts: list[dict]) -> str:
     cols = ['arm (basis)', 'k', 'floor_q', 'seeds (damaged)', 'hack %', 'solve %', 'format %', 'Δhack vs vanilla pp', 'Δsolve vs vanilla pp',
             'at matched solve', 'Δhack real − random pp', 'reads', 'Δsolve real − random pp']
     dmg = [f"`{t['group']}` s{t['seed']}: {t['damage']}" for p in pts for t in p['runs'] if t['damage']]
+    van = [t for t in T if t['group'] == 'none' and t['has_eval']]
+    ref = [{'arm (basis)': 'none (vanilla)', 'k': '–', 'floor_q': '–', 'seeds (damaged)': n_mark(len(van)),
+            **{f'{w} %': pm(seed_stats([t[f] for t in van if t.get(f) is not None])) for w, f in (('hack', 'hack'), ('solve', 'solve'), ('format', 'fmt'))},
+            'Δhack vs vanilla pp': '(reference)'}] if van else []
     return ('## The frontier: hack and solve per basis and size (final evaluation)\n\n' +
-            (md_table([line(p) for p in pts], cols) if pts else 'No erase / random_V / nonhack_V runs with an evaluation.\n') +
+            (md_table(ref + [line(p) for p in pts], cols) if pts else 'No erase / random_V / nonhack_V runs with an evaluation.\n') +
             '\nΔ vs vanilla: paired over seeds against same-seed vanilla; real − random: erase − random_V at the same (k, floor_q), '
             'same seeds. Damaged runs are left out of every number on their line and listed here: ' + ('; '.join(dmg) if dmg else 'none') + '.\n')
 
@@ -923,7 +927,7 @@ def frontier(runs_dir='runs/tiny', fig_dir='figures', quiet: bool = False) -> li
     _, cap_md = capture_table(runs)
     out = Path(fig_dir); out.mkdir(parents=True, exist_ok=True)
     md = (f'<!-- written by `python -m projected_grpo.health --frontier --runs_dir {runs_dir} --fig_dir {fig_dir}`; do not edit -->\n\n'
-          + frontier_table(pts) + '\n' + cap_md + '\n' + _used(T, sorted({p['group'] for p in pts} | {'none'})))
+          + frontier_table(pts, T) + '\n' + cap_md + '\n' + _used(T, sorted({p['group'] for p in pts} | {'none'})))
     (out/'frontier.md').write_text(md)
     (out/'frontier_headline.md').write_text(md[:md.index('-->') + 5] + frontier_headline(pts))
     f = fig_frontier(pts, T, out/'frontier.png')
