@@ -37,15 +37,23 @@ experiment:
 	$(if $(filter tiny,$(PRESET)),$(VENV) python bench/organism_curves.py $(foreach s,$(SEEDS) $(ORGANISM_SEEDS),$(RUNS)/tiny/none/s$(s)) --out $(FIGS)/organism_curves.png --md $(FIGS)/organism_table.md)
 	$(VENV) python -m projected_grpo.health --runs_dir $(RUNS)/$(PRESET) --fig_dir $(FIGS)
 
-# the dose–response frontier (07 `--frontier`): erase and its two subspace controls at several basis sizes, floor_q off so
-# k is what it says, with the same-seed vanilla runs as the reference; writes figures/frontier.png and figures/frontier.md
-FRONTIER_K ?= 4 16 64
-FRONTIER_ARMS ?= erase random_V nonhack_V
+# the dose–response frontier (07 `--frontier`): the real basis against random_V at several basis sizes (floor_q off, so
+# k is what it says), the real basis read by `contrast` (04), and one built from on-policy pairs (01: each seed's pairs
+# from the vanilla run of the seed after it), with the same-seed vanilla runs as the reference; writes
+# figures/frontier.png, figures/frontier.md, figures/frontier_headline.md. Add the nonhack control with
+# FRONTIER_ARMS="erase random_V nonhack_V".
 FRONTIER_SEEDS ?= 41 42 43
+FRONTIER_ARMS ?= erase random_V
+FRONTIER_K ?= 4 16 64
+CONTRAST_K ?= 16
+ONPOLICY ?= 41:42 42:43 43:41
+SWEEP_TINY = $(VENV) python -m projected_grpo.sweep --preset tiny --runs_dir $(RUNS)
 frontier: setup
 	$(VENV) python -m projected_grpo.organism build
-	$(VENV) python -m projected_grpo.sweep --preset tiny --arms none --seeds $(FRONTIER_SEEDS) --runs_dir $(RUNS)
-	$(foreach k,$(FRONTIER_K),$(VENV) python -m projected_grpo.sweep --preset tiny --arms $(FRONTIER_ARMS) --seeds $(FRONTIER_SEEDS) --set k=$(k) floor_q=0 --runs_dir $(RUNS) &&) true
+	$(SWEEP_TINY) --arms none --seeds $(FRONTIER_SEEDS)
+	$(foreach k,$(FRONTIER_K),$(SWEEP_TINY) --arms $(FRONTIER_ARMS) --seeds $(FRONTIER_SEEDS) --set k=$(k) floor_q=0 &&) true
+	$(foreach k,$(CONTRAST_K),$(SWEEP_TINY) --arms erase --seeds $(FRONTIER_SEEDS) --set basis=contrast k=$(k) floor_q=0 &&) true
+	$(foreach sp,$(ONPOLICY),$(SWEEP_TINY) --arms erase --seeds $(word 1,$(subst :, ,$(sp))) --set pairs=onpolicy pilot_seed=$(word 2,$(subst :, ,$(sp))) k=4 floor_q=0 &&) true
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)
 
 test: setup
