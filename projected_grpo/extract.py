@@ -17,7 +17,7 @@ from .adapter import digest, pad_rows, per_row, per_row_grads, ablate_quarantine
 from .project import check_basis, cin_rows, null_cin_basis
 
 # %% auto #0
-__all__ = ['NORMS', 'KINDS', 'encode', 'token_grads', 'completion_grads', 'pair_diffs', 'orient', 'live_counts',
+__all__ = ['NORMS', 'KINDS', 'CLEAN_KINDS', 'encode', 'token_grads', 'completion_grads', 'pair_diffs', 'orient', 'live_counts',
            'basis_from_diffs', 'split_pairs', 'random_basis', 'label_flips', 'contrast_basis', 'meandiff_basis',
            'model_key', 'knob_key', 'tok_key', 'pairs_key', 'basis_key', 'make_basis', 'held_out_overlap',
            'basis_overlap', 'subspace_overlap', 'refresh_basis']
@@ -132,6 +132,7 @@ def split_pairs(pairs, held: float = 0.25, seed: int = 0) -> tuple[list, list]:
 
 # %% ../nbs/04_extract.ipynb #68fef546
 KINDS = ('real', 'random', 'shuffled', 'nonhack', 'meandiff', 'contrast')
+CLEAN_KINDS = ('nonhack', 'contrast')   # the kinds that read clean-vs-clean pairs too
 
 def random_basis(live: dict, r: dict, k: int, seed: int = 0) -> dict:
     "name → `[k, r]`: `live[name]` random orthonormal rows (seeded, per module in name order), zero rows after."
@@ -195,7 +196,7 @@ def pairs_key(pairs) -> str: return digest([[p.prompt, p.hack, p.clean] for p in
 
 def _key(kind, ids: dict, k, seed, floor_q, tau, norm, denom) -> str:
     return digest(dict(fmt=1, kind=kind, k=k, seed=None if kind in ('real', 'contrast') else seed, floor_q=float(floor_q),
-                     tau=float(tau), norm=norm, denom=float(denom), **{**ids, 'clean': ids['clean'] if kind in ('nonhack', 'contrast') else None}))
+                     tau=float(tau), norm=norm, denom=float(denom), **{**ids, 'clean': ids['clean'] if kind in CLEAN_KINDS else None}))
 
 def _ids(model, wrappers, tok, pairs, clean_pairs) -> dict:
     return dict(model=model_key(model, wrappers), knobs=knob_key(wrappers), tok=tok_key(tok), pairs=pairs_key(pairs),
@@ -228,7 +229,7 @@ def make_basis(kind, model, wrappers, tok, pairs, clean_pairs=None, k=4, seed=0,
                norm='fixed', cache=True, denom=1.0, batch_size=8, cache_dir=None, info=None) -> dict:
     "name → `V [k, r]` of `kind` ∈ KINDS from hack/clean `pairs` on the current model; cached on disk by `basis_key`."
     if kind not in KINDS: raise ValueError(f"kind {kind!r}: use one of {KINDS}")
-    if kind in ('nonhack', 'contrast') and not clean_pairs:
+    if kind in CLEAN_KINDS and not clean_pairs:
         raise ValueError(f"kind={kind!r} needs clean_pairs= (problems.make_clean_pairs(...))")
     root = Path(cache_dir) if cache_dir else cache_root()/'basis'
     ids = _ids(model, wrappers, tok, pairs, clean_pairs) if cache else None     # hashed once per call

@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from .rewards import MODES
 from .project import null_cin, null_cin_basis
 from scipy import stats
-from .train import ARMS, jsonable
+from .train import ARMS, BASIS_OF_ARM, jsonable
 
 # %% auto #0
 __all__ = ['ARM_ORDER', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'FRONTIER_ARMS', 'BASIS_NAME', 'find_runs', 'load_rows',
@@ -794,6 +794,7 @@ def fig_heldout(mrows: list[dict], mtab: list[dict], path) -> Path:
 
 # %% ../nbs/07_health.ipynb #7873af69
 FRONTIER_ARMS = ('erase', 'random_V', 'nonhack_V')   # one line each: the real basis and its two subspace controls
+BASIS_NAME = {a: BASIS_OF_ARM.get(a, 'real') for a in ARMS}   # arm → the kind of basis it projects with (06)
 
 def damage(t: dict, van: dict | None) -> str:
     "Why run `t` is damage against its same-seed vanilla row `van` ('' if it is not; 'no vanilla' if it cannot be judged)."
@@ -856,7 +857,6 @@ def capture_table(runs: list[dict]) -> tuple[list[dict], str]:
           'one of its size; ≫ 1: it sees it. The labels that pick the groups are ground truth, logged only.\n')
     return rows, md
 
-BASIS_NAME = {'erase': 'real', 'route': 'real', 'random_V': 'random', 'nonhack_V': 'nonhack', 'shuffled_V': 'shuffled', 'meandiff_V': 'meandiff'}
 
 def frontier_table(pts: list[dict], T: list[dict] = ()) -> str:
     "The frontier's numbers: one line per (basis, k, floor_q), vanilla (from `T`) first as the reference."

@@ -14,7 +14,7 @@ from .organism import organism_dir
 from .adapter import load_model, wrap, knob_groups, knob_state, load_knob_state, ablate_quarantine
 import projected_grpo.project as proj  # (module name: the papermill cell has a parameter called project_update)
 from .project import project_all, cin_rows, drift, confine, centred_capture
-from .extract import make_basis, refresh_basis
+from .extract import make_basis, refresh_basis, CLEAN_KINDS
 from .adapter import sample, SAMPLERS
 from .grpo import StepCfg, grpo_step, graded
 from .rewards import GRADE_KEYS, grade_many
@@ -126,13 +126,11 @@ def make_config(preset: str = 'smoke', **kw) -> Config:
     need = {'tensorboard': 'tensorboard', 'trackio': 'trackio', 'wandb': 'wandb'}.get(cfg.report_to)
     if need and importlib.util.find_spec(need) is None:
         raise ValueError(f"report_to={cfg.report_to!r} needs the {need} package: pip install {need} (or pip install -e '.[track]')")
-    if cfg.basis != 'svd' and cfg.arm in BASIS_OF_ARM:
-        raise ValueError(f"basis={cfg.basis!r} with arm={cfg.arm!r}: the basis recipe changes the real basis only; {cfg.arm} "
+    if (cfg.basis, cfg.pairs) != ('svd', 'template') and cfg.arm in BASIS_OF_ARM:
+        raise ValueError(f"basis={cfg.basis!r}, pairs={cfg.pairs!r} with arm={cfg.arm!r}: each changes the real basis only; {cfg.arm} "
                          "builds its own (a control keeps the real basis's per-module sizes, the same for either recipe)")
     if cfg.pairs == 'onpolicy' and (cfg.pilot_seed < 1 or cfg.pilot_seed == cfg.seed):
         raise ValueError(f"pairs='onpolicy' needs pilot_seed: the seed of another vanilla run (not {cfg.seed}, the run's own)")
-    if cfg.pairs == 'onpolicy' and cfg.arm in BASIS_OF_ARM:
-        raise ValueError(f"pairs='onpolicy' with arm={cfg.arm!r}: on-policy pairs feed the real basis only")
     if cfg.arm == 'shuffled_V' and cfg.gate_mode == 'no_gate':
         raise ValueError("arm='shuffled_V' with gate_mode='no_gate': two-sided removal depends on span(V) alone, which label "
                          "swaps leave unchanged, so it is the erase arm again bit for bit; drop it or use gate_mode='one_sided'")
@@ -269,7 +267,7 @@ def setup_run(cfg: Config):
     pairs = make_pairs(train_set, modes=cfg.modes, tokenizer=tok)         # the prompts exactly as rollouts render them
     if cfg.pairs == 'onpolicy': pairs = pilot_pairs(cfg, train_set, tok)
     kind = BASIS_OF_ARM.get(cfg.arm, 'real' if cfg.basis == 'svd' else cfg.basis)
-    clean_pairs = make_clean_pairs(train_set, modes=cfg.modes, tokenizer=tok) if kind in ('nonhack', 'contrast') else None
+    clean_pairs = make_clean_pairs(train_set, modes=cfg.modes, tokenizer=tok) if kind in CLEAN_KINDS else None
     V = make_basis(kind, model, wrappers, tok, pairs=pairs, clean_pairs=clean_pairs,
                    k=cfg.k, seed=cfg.seed, floor_q=cfg.floor_q, tau=cfg.tau)
     return model, tok, wrappers, problems, pool, pairs, kind, in_module_order(V, wrappers)
@@ -279,8 +277,7 @@ def pilot_pairs(cfg: Config, train_set: list, tok) -> list:
     pilot = run_dir(make_config(cfg.preset, arm='none', seed=cfg.pilot_seed, runs_dir=cfg.runs_dir))   # the preset's vanilla run
     if not (pilot/'summary.json').exists():
         raise FileNotFoundError(f"pairs='onpolicy' reads the finished vanilla run {pilot}: run it first (arm none, seed {cfg.pilot_seed})")
-    recs = [json.loads(l) for l in (pilot/'rollouts.jsonl').read_text().splitlines() if l.strip()]
-    pairs = onpolicy_pairs(recs, train_set, tokenizer=tok, modes=cfg.modes)
+    pairs = onpolicy_pairs(_jsonl(pilot/'rollouts.jsonl'), train_set, tokenizer=tok, modes=cfg.modes)
     if not pairs: raise ValueError(f"{pilot} has no rollout that exploited by its problem's own mechanism: no on-policy pairs")
     return pairs
 
@@ -351,7 +348,7 @@ def train(cfg: Config, progress: bool = True) -> dict:
     proj_arm = 'none' if measure_only else ('route' if cfg.arm == 'route' else 'erase')
     train_set = [p for p in problems if not is_eval_only(p)]           # batches draw from these; evaluation sees all
     clean_pairs = (make_clean_pairs(train_set, modes=cfg.modes, tokenizer=tok)     # only a refresh of nonhack_V or contrast needs them
-                   if kind in ('nonhack', 'contrast') and cfg.refresh_every else None)
+                   if kind in CLEAN_KINDS and cfg.refresh_every else None)
     Vc = capture_bases(cfg, model, wrappers, tok, pairs, train_set) if measure_only else {}   # diagnostics of vanilla only
     trk = Tracker(cfg, out) if cfg.report_to != 'none' else None       # a mirror of rows.jsonl, never the record
     from tqdm.auto import tqdm
