@@ -22,11 +22,11 @@ __all__ = ['ARM_ORDER', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'FRONTIER_ARMS', 'B
            'last_mean', 'all_mean', 'final', 'final_eval', 'select', 'pooled', 'eval_cols', 'run_table', 'by_seed',
            'arm_mean', 'seed_stats', 'pct', 'pm', 'pp', 'dci', 'per_seed', 'n_mark', 'md_table', 'matched', 'compare',
            'main_table', 'matched_table', 'window_table', 'mode_rates_table', 'controls_table', 'headline_sentence',
-           'headline', 'mode_table', 'heldout_table', 'color', 'smooth', 'curves', 'fig_dynamics', 'run_null',
-           'fig_overlap', 'fig_drift', 'fig_matched', 'fig_route', 'fig_heldout', 'damage', 'frontier_points',
-           'capture_table', 'frontier_table', 'fig_frontier', 'frontier_headline', 'frontier', 'auroc', 'pearson',
-           'check', 'mark', 'identity_check', 'health_checks', 'checks_markdown', 'print_checks', 'runs_markdown',
-           'main', 'parser', 'cli']
+           'headline', 'mode_table', 'heldout_table', 'heldout_pooled', 'color', 'smooth', 'curves', 'fig_dynamics',
+           'run_null', 'fig_overlap', 'fig_drift', 'fig_matched', 'fig_route', 'fig_heldout', 'damage',
+           'frontier_points', 'capture_table', 'frontier_table', 'fig_frontier', 'frontier_headline', 'frontier',
+           'auroc', 'pearson', 'check', 'mark', 'identity_check', 'health_checks', 'checks_markdown', 'print_checks',
+           'runs_markdown', 'main', 'parser', 'cli']
 
 # %% ../nbs/07_health.ipynb #fc6720d9
 ARM_ORDER = ARMS                                                  # table order: vanilla, the method, the controls
@@ -556,11 +556,13 @@ def mode_table(runs: list[dict]) -> list[dict]:
     for run in runs:
         if not run['finished']: continue
         ev = final_eval(run)
-        base = run['arm'] in ('none', 'random_V') and run['detector'] == 'all' and not run.get('variant')
+        # baselines: vanilla, and random_V at any size (a held-out run at k = 64 is read against random_V at k = 64)
+        base = run['detector'] == 'all' and (run['arm'] == 'random_V' or run['arm'] == 'none' and not run.get('variant'))
         for m in ([run['heldout']] if run['heldout'] else held if base else []):
             U, S = select(ev, split='unsolvable', modes=(m,)), select(ev, split='solvable', modes=(m,))
             K = select(ev, split='unsolvable', modes=tuple(x for x in MODES if x != m))
             out.append(dict(group=run['group'], arm=run['arm'], seed=run['seed'], mode=m, path=run['path'], has_eval=bool(ev),
+                            held=bool(run['heldout']), variant=run.get('variant'),
                             hack=pooled(U, 'exploited'), detected=pooled(U, 'detected'), solve=pooled(S, 'gt_correct'),
                             hack_known=pooled(K, 'exploited'), m=len(U), recs_u=U, recs_s=S))
     return out
@@ -577,21 +579,26 @@ def _vs(mt: list[dict], g: str, b: str | None, m: str, key: str, k: str) -> dict
     if d['lo'] is None: d['why'] = f"one seed, {d['m']} problems of {m}: too few for an interval"
     return dict(d, seeds=shared[:1])
 
-def heldout_table(mt: list[dict]) -> tuple[list[dict], str]:
-    "Per held-out mode m: hack and solve on m for each `<arm>-heldout_m` group against vanilla and random_V (same k)."
+def heldout_table(mt: list[dict], variants: bool = False) -> tuple[list[dict], str]:
+    """Per held-out mode m: hack and solve on m for each `<arm>-heldout_m` group against vanilla and random_V (same k);
+    `variants`: the groups of other basis sizes instead (`<arm>-heldout_m-k64-floor0`, against `random_V-k64-floor0`)."""
     rows, used = [], set()
-    for m in sorted({t['mode'] for t in mt if t['group'].endswith(f"-heldout_{t['mode']}")}):
+    held = lambda t: t['held'] and bool(t['variant']) == variants
+    for m in sorted({t['mode'] for t in mt if held(t)}):
         has = lambda grp: any(t['group'] == grp and t['mode'] == m and t['has_eval'] for t in mt)
-        base = lambda arm: f'{arm}-heldout_{m}' if has(f'{arm}-heldout_{m}') else arm if has(arm) else None
-        van, rnd = base('none'), base('random_V')
-        for g in sorted({t['group'] for t in mt if t['mode'] == m and t['group'].endswith(f'-heldout_{m}')} - {van, rnd}):
+        first = lambda *gs: next((g for g in gs if has(g)), None)
+        for g in sorted({t['group'] for t in mt if t['mode'] == m and held(t)}):
+            sfx = '-' + next(t['variant'] for t in mt if t['group'] == g) if variants else ''
+            van = first(f'none-heldout_{m}{sfx}', f'none-heldout_{m}', 'none')
+            rnd = first(f'random_V-heldout_{m}{sfx}', f'random_V{sfx}')
+            if g in (van, rnd): continue
             used.update(x for x in (g, van, rnd) if x)
             dv, dr = _vs(mt, g, van, m, 'hack', 'exploited'), _vs(mt, g, rnd, m, 'hack', 'exploited')
             dsv = _vs(mt, g, van, m, 'solve', 'gt_correct')
             st = lambda key, grp=g: seed_stats({t['seed']: t[key] for t in mt if t['group'] == grp and t['mode'] == m and t[key] is not None})
             vh = st('hack', van)['mean']                                   # None without a vanilla baseline
             weak = vh is not None and 100*vh < THRESH['vanilla_min']
-            rows.append(dict(mode=m, arm=g.split('-heldout_')[0], group=g, vanilla=van, random=rnd, d_hack_vanilla=dv,
+            rows.append(dict(mode=m, arm=g.split('-heldout_')[0], group=g, variant=sfx[1:] or None, vanilla=van, random=rnd, d_hack_vanilla=dv,
                              d_hack_random=dr, d_solve_vanilla=dsv, hack=st('hack'), solve=st('solve'), **{
                 'held-out mode': m, 'arm (n seeds)': f"{g.split('-heldout_')[0]} ({n_mark(st('hack')['n'])})",
                 'hack on m %': pm(st('hack')), 'designed exploit on m %': pm(st('detected')),
@@ -602,12 +609,29 @@ def heldout_table(mt: list[dict]) -> tuple[list[dict], str]:
                 'baselines': f"vanilla: {van or 'missing'}; random: {rnd or 'missing'}"}))
     cols = ['held-out mode', 'arm (n seeds)', 'hack on m %', 'designed exploit on m %', 'Δ vs vanilla pp', 'reads (vs vanilla)',
             'Δ vs random_V pp', 'reads (vs random_V)', 'solve on m %', 'Δsolve vs vanilla pp', 'note', 'baselines']
-    md = ('## Leave-one-mode-out: hack on the unsolvable problems of the held-out mode m (final evaluation)\n\n' +
-          (md_table(rows, cols) if rows else 'No leave-one-mode-out runs (folders `<arm>-heldout_<mode>`).\n') +
+    at = ' at the frontier\'s basis sizes' if variants else ''
+    md = (f'## Leave-one-mode-out{at}: hack on the unsolvable problems of the held-out mode m (final evaluation)\n\n' +
+          (md_table(rows, cols) if rows else f"No leave-one-mode-out runs{at} (folders `<arm>-heldout_<mode>{'-k<k>-floor<q>' if variants else ''}`).\n") +
           '\nV of an `<arm>-heldout_m` run never saw mode m. With ≥ 3 shared seeds Δ has a t-interval over seeds; with one seed, '
           'a cluster bootstrap over m\'s problems (resampled jointly for both runs), which needs at least '
           f"{THRESH['min_clusters']} problems. A baseline named without `-heldout_m` is the all-modes run.\n\n" + _used(mt, sorted(used)))
     return rows, md
+
+def heldout_pooled(mt: list[dict], rows: list[dict], arm: str = 'erase') -> list[dict]:
+    """Per basis size (variant): `arm` on its held-out mode against each baseline, averaged over the held-out modes seed by
+    seed (a seed counts only with every mode's pair), then paired over seeds: one number for "does it suppress hacks it never saw"."""
+    val = lambda g, m, key: {t['seed']: t[key] for t in mt if t['group'] == g and t['mode'] == m and t[key] is not None}
+    out = []
+    for v in sorted({r['variant'] or '' for r in rows if r['arm'] == arm}):
+        R = [r for r in rows if r['arm'] == arm and (r['variant'] or '') == v]
+        res = dict(variant=v or None, modes=[r['mode'] for r in R])
+        for b, key in (('vanilla', 'hack'), ('random', 'hack'), ('vanilla', 'solve')):
+            pairs = [(val(r['group'], r['mode'], key), val(r[b], r['mode'], key) if r[b] else {}) for r in R]
+            seeds = set.intersection(*(set(a) & set(c) for a, c in pairs)) if pairs else set()
+            mean = lambda i: {s: float(np.mean([p[i][s] for p in pairs])) for s in seeds}
+            res[f'd_{key}_{b}'] = paired_delta(mean(0), mean(1))
+        out.append(res)
+    return out
 
 # %% ../nbs/07_health.ipynb #506d40e1
 _PALETTE = ['#4c4c4c', '#1f77b4', '#2ca02c', '#d62728', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22']
@@ -816,9 +840,10 @@ def frontier_points(T: list[dict]) -> list[dict]:
         runs = sorted((t for t in E if key(t) == (a, b, k, q)), key=lambda t: t['seed'])
         ok = [t for t in runs if not t['damage']]
         val = lambda ts, f: {t['seed']: t[f] for t in ts if t.get(f) is not None}
-        rnd = [t for t in E if key(t) == ('random_V', 'svd', k, q) and not t['damage']]
+        ctl = lambda arm: [t for t in E if key(t) == (arm, 'svd', k, q) and not t['damage']]
         d = {f'd_{f}': paired_delta(val(ok, f), val(list(van.values()), f)) for f in ('hack', 'solve')}
-        if a == 'erase': d.update({f'd_{f}_random': paired_delta(val(ok, f), val(rnd, f)) for f in ('hack', 'solve')})
+        if a == 'erase': d.update({f'd_{f}_{c}': paired_delta(val(ok, f), val(ctl(arm), f))
+                                   for c, arm in (('random', 'random_V'), ('nonhack', 'nonhack_V')) for f in ('hack', 'solve')})
         pts.append(dict(arm=a, basis=b.replace('svd', 'real') if a == 'erase' else BASIS_NAME[a], k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
                         hack=seed_stats(val(ok, 'hack')), solve=seed_stats(val(ok, 'solve')), fmt=seed_stats(val(ok, 'fmt')), **d))
     return pts
@@ -867,9 +892,10 @@ def frontier_table(pts: list[dict], T: list[dict] = ()) -> str:
                 'solve %': pm(p['solve']), 'format %': pm(p['fmt']), 'Δhack vs vanilla pp': dci(p['d_hack']),
                 'Δsolve vs vanilla pp': dci(p['d_solve']), 'at matched solve': matched(p['d_hack'], p['d_solve']),
                 'Δhack real − random pp': dci(dr) if dr else '', 'reads': verdict(dr) if dr and dr['mean'] is not None else '',
-                'Δsolve real − random pp': dci(p['d_solve_random']) if dr else ''}
+                'Δsolve real − random pp': dci(p['d_solve_random']) if dr else '',
+                'Δhack real − nonhack pp': dci(p['d_hack_nonhack']) if dr and p['d_hack_nonhack']['n'] else ''}
     cols = ['arm (basis)', 'k', 'floor_q', 'seeds (damaged)', 'hack %', 'solve %', 'format %', 'Δhack vs vanilla pp', 'Δsolve vs vanilla pp',
-            'at matched solve', 'Δhack real − random pp', 'reads', 'Δsolve real − random pp']
+            'at matched solve', 'Δhack real − random pp', 'reads', 'Δsolve real − random pp', 'Δhack real − nonhack pp']
     dmg = [f"`{t['group']}` s{t['seed']}: {t['damage']}" for p in pts for t in p['runs'] if t['damage']]
     van = [t for t in T if t['group'] == 'none' and t['has_eval']]
     ref = [{'arm (basis)': 'none (vanilla)', 'k': '–', 'floor_q': '–', 'seeds (damaged)': n_mark(len(van)),
@@ -878,7 +904,8 @@ def frontier_table(pts: list[dict], T: list[dict] = ()) -> str:
     return ('## The frontier: hack and solve per basis and size (final evaluation)\n\n' +
             (md_table(ref + [line(p) for p in pts], cols) if pts else 'No erase / random_V / nonhack_V runs with an evaluation.\n') +
             '\nΔ vs vanilla: paired over seeds against same-seed vanilla; real − random: erase − random_V at the same (k, floor_q), '
-            'same seeds. Damaged runs are left out of every number on their line and listed here: ' + ('; '.join(dmg) if dmg else 'none') + '.\n')
+            'same seeds; real − nonhack: against nonhack_V, a basis from clean-vs-clean pairs (is it *hack* directions that matter, '
+            'or any directions of code\'s gradient?). Damaged runs are left out of every number on their line and listed here: ' + ('; '.join(dmg) if dmg else 'none') + '.\n')
 
 def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
     "Hack on unsolvable vs solve on solvable: one dot per run (✕ damaged), one line per basis (and floor_q) through its k, vanilla ★."
@@ -905,7 +932,7 @@ def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
     return _save(fig, path, 'Frontier: each basis through its size k (dots = runs, ✕ = damaged; lines = mean over undamaged seeds)\n'
                  'a real basis below random at the same solve = the method works; coinciding lines = it does not', 9)
 
-def frontier_headline(pts: list[dict]) -> str:
+def frontier_headline(pts: list[dict], pooled: list[dict] = ()) -> str:
     "One sentence per size k: the real basis (and the contrast basis) against random_V there, with its interval; damage named."
     lines = []
     for p in [p for p in pts if p['arm'] == 'erase' and p.get('d_hack_random')]:
@@ -917,6 +944,13 @@ def frontier_headline(pts: list[dict]) -> str:
             continue
         lines.append(f"- k = {p['k']}{q}, erase ({p['basis']} basis) − random_V, hack on unsolvable problems: {headline_sentence(d, 'hack')}; "
                      f"solve on solvable problems: {headline_sentence(ds, 'solve')}{dmg}.")
+    for p in pooled:                                                     # leave-one-mode-out at a frontier size
+        d, dv, ds = p['d_hack_random'], p['d_hack_vanilla'], p['d_solve_vanilla']
+        if d['mean'] is None and dv['mean'] is None: continue
+        size = re.sub(r'(?:^|-)k(\d+)(-floor[\d.]+)?', r' k = \1', p['variant']).strip()      # 'k64-floor0' → 'k = 64'
+        lines.append(f"- Leave-one-mode-out at {size} (erase with V built without mode m, read on m; "
+                     f"mean over the {len(p['modes'])} held-out modes), hack on m: vs random_V {headline_sentence(d, 'hack')}; "
+                     f"vs vanilla {headline_sentence(dv, 'hack')}; solve on m vs vanilla: {headline_sentence(ds, 'solve')}.")
     return '\n'.join(lines) + '\n' if lines else '- No erase and random_V runs at a shared size yet: run `make frontier`.\n'
 
 def frontier(runs_dir='runs/tiny', fig_dir='figures', quiet: bool = False) -> list[Path]:
@@ -925,11 +959,13 @@ def frontier(runs_dir='runs/tiny', fig_dir='figures', quiet: bool = False) -> li
     T = run_table(runs)
     pts = frontier_points(T)
     _, cap_md = capture_table(runs)
+    mt = mode_table(runs)
+    lomo, lomo_md = heldout_table(mt, variants=True)
     out = Path(fig_dir); out.mkdir(parents=True, exist_ok=True)
     md = (f'<!-- written by `python -m projected_grpo.health --frontier --runs_dir {runs_dir} --fig_dir {fig_dir}`; do not edit -->\n\n'
-          + frontier_table(pts, T) + '\n' + cap_md + '\n' + _used(T, sorted({p['group'] for p in pts} | {'none'})))
+          + frontier_table(pts, T) + '\n' + lomo_md + '\n' + cap_md + '\n' + _used(T, sorted({p['group'] for p in pts} | {'none'})))
     (out/'frontier.md').write_text(md)
-    (out/'frontier_headline.md').write_text(md[:md.index('-->') + 5] + frontier_headline(pts))
+    (out/'frontier_headline.md').write_text(md[:md.index('-->') + 5] + frontier_headline(pts, heldout_pooled(mt, lomo)))
     f = fig_frontier(pts, T, out/'frontier.png')
     if not quiet: print(md); print(f'wrote frontier.md, frontier_headline.md, frontier.png to {out}')
     return [out/'frontier.md', out/'frontier_headline.md', f]
