@@ -56,9 +56,10 @@ frontier: setup
 	$(foreach sp,$(ONPOLICY),$(SWEEP_TINY) --arms erase --seeds $(word 1,$(subst :, ,$(sp))) --set pairs=onpolicy pilot_seed=$(word 2,$(subst :, ,$(sp))) k=4 floor_q=0 &&) true
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)
 
+# pytest: two workers (pytest-xdist), each test file on one of them (module fixtures are built once)
 test: setup
 	$(VENV) nbdev_test --n_workers 2 --timing
-	$(VENV) python -m pytest -q tests
+	$(VENV) python -m pytest -q -n 2 --dist loadfile tests
 
 export: setup
 	$(VENV) nbdev_export && python tools/readme.py

@@ -50,15 +50,17 @@ def make_job(preset: str, arm: str, seed: int, known_modes: str = 'all', **overr
     return Job(params, run_dir(cfg), cfg.device)
 
 def plan(preset: str, arms, seeds, leave_one_mode_out: bool = False, lomo_arms=LOMO_ARMS, lomo_seeds=None,
-         **overrides) -> list:
-    "Jobs for arms × seeds (+ lomo_arms × held-out mode × lomo_seeds, default `seeds`); `overrides` are any other `Config` fields."
+         lomo_modes=MODES, **overrides) -> list:
+    "Jobs for arms × seeds (+ lomo_arms × held-out mode of `lomo_modes` × lomo_seeds, default `seeds`); `overrides` are any other `Config` fields."
     if leave_one_mode_out and overrides.get('known_modes', 'all') != 'all':
         raise ValueError('leave_one_mode_out sets known_modes itself: drop the known_modes override')
+    bad = [m for m in lomo_modes if m not in MODES]
+    if bad: raise ValueError(f"lomo_modes: {bad[0]!r} is not a mode; modes are {', '.join(MODES)}")
     jobs = [make_job(preset, a, int(s), **overrides) for s in seeds for a in arms]
     if leave_one_mode_out:
         ov = {k: v for k, v in overrides.items() if k != 'known_modes'}
         jobs += [make_job(preset, a, int(s), ','.join(x for x in MODES if x != m), **ov)
-                 for s in (seeds if lomo_seeds is None else lomo_seeds) for m in MODES for a in lomo_arms]
+                 for s in (seeds if lomo_seeds is None else lomo_seeds) for m in lomo_modes for a in lomo_arms]
     seen = {}
     for j in jobs: seen.setdefault(j.run_dir, j)                           # an arm named twice is one run
     return list(seen.values())
@@ -232,6 +234,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument('--leave-one-mode-out', action='store_true', help='add lomo_arms × each held-out mode × seeds')
     ap.add_argument('--lomo-arms', nargs='+', default=list(LOMO_ARMS))
     ap.add_argument('--lomo-seeds', nargs='+', type=int, default=None, help='seeds of the leave-one-mode-out runs (default: --seeds)')
+    ap.add_argument('--lomo-modes', nargs='+', default=list(MODES), help='the modes to hold out, one at a time (default: all six)')
     ap.add_argument('--jobs', type=int, default=None, help='runs at once (local); default: one per core on CPU, 1 on cuda')
     ap.add_argument('--backend', default='local', choices=BACKENDS)
     ap.add_argument('--ray-address', default=None, help='a running Ray cluster (default: RAY_ADDRESS, else a local one)')
@@ -256,7 +259,7 @@ def main(argv=None) -> int:
         bad = [f'--set {kv}' for kv in a.set if '=' not in kv] + [f'--sbatch {kv}' for kv in a.sbatch if '=' not in kv]
         if bad: raise ValueError(f'{bad[0]}: use key=value')
         ov = dict(kv.split('=', 1) for kv in a.set)
-        jobs = plan(a.preset, a.arms, a.seeds, a.leave_one_mode_out, a.lomo_arms, a.lomo_seeds, runs_dir=a.runs_dir, **ov)
+        jobs = plan(a.preset, a.arms, a.seeds, a.leave_one_mode_out, a.lomo_arms, a.lomo_seeds, a.lomo_modes, runs_dir=a.runs_dir, **ov)
         if a.dry_run:
             print(table([dict(name=j.name, status='would skip' if j.done else 'would run', wall_s=None) for j in jobs]))
             return 0
