@@ -56,6 +56,20 @@ frontier: setup
 	$(foreach sp,$(ONPOLICY),$(SWEEP_TINY) --arms erase --seeds $(word 1,$(subst :, ,$(sp))) --set pairs=onpolicy pilot_seed=$(word 2,$(subst :, ,$(sp))) k=4 floor_q=0 &&) true
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)
 
+# where the frontier separates real from random (k = 64): the nonhack control there, and leave-one-mode-out there (erase
+# with V built without mode m, read on m against random_V at the same k); 21 runs on top of `make frontier`'s (its
+# vanilla and random_V runs are reused, finished runs are skipped), then the frontier read-out, with its leave-one-mode-out
+# table, into its own folder (figures/frontier-lomo/) so that figures/frontier.* stay what `make frontier` wrote.
+LOMO_K ?= 64
+LOMO_SEEDS ?= 41 42 43
+LOMO_FIGS ?= $(FIGS)/frontier-lomo
+.PHONY: frontier-lomo
+frontier-lomo: setup
+	$(VENV) python -m projected_grpo.organism build
+	$(SWEEP_TINY) --arms none --seeds $(LOMO_SEEDS)
+	$(SWEEP_TINY) --arms random_V nonhack_V --seeds $(LOMO_SEEDS) --set k=$(LOMO_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
+	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(LOMO_FIGS)
+
 # pytest: two workers (pytest-xdist), each test file on one of them (module fixtures are built once)
 test: setup
 	$(VENV) nbdev_test --n_workers 2 --timing
