@@ -942,8 +942,10 @@ def frontier_headline(pts: list[dict], pooled: list[dict] = ()) -> str:
         if d['mean'] is None:                                            # nothing paired at this size
             if p['n_damaged']: lines.append(f"- k = {p['k']}{q}, erase ({p['basis']} basis): {p['n_damaged']} of {p['n']} runs damaged; no comparison.")
             continue
+        dn = p['d_hack_nonhack']
+        nh = f"; erase − nonhack_V (clean-vs-clean basis), hack: {headline_sentence(dn, 'hack')}" if dn['n'] else ''
         lines.append(f"- k = {p['k']}{q}, erase ({p['basis']} basis) − random_V, hack on unsolvable problems: {headline_sentence(d, 'hack')}; "
-                     f"solve on solvable problems: {headline_sentence(ds, 'solve')}{dmg}.")
+                     f"solve on solvable problems: {headline_sentence(ds, 'solve')}{nh}{dmg}.")
     for p in pooled:                                                     # leave-one-mode-out at a frontier size
         d, dv, ds = p['d_hack_random'], p['d_hack_vanilla'], p['d_solve_vanilla']
         if d['mean'] is None and dv['mean'] is None: continue
