@@ -57,8 +57,8 @@ frontier: setup
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)
 
 # where the frontier separates real from random (k = 64): the nonhack control there, and leave-one-mode-out there (erase
-# with V built without mode m, read on m against random_V at the same k); 21 runs on top of `make frontier`'s (its
-# vanilla and random_V runs are reused, finished runs are skipped), then the frontier read-out, with its leave-one-mode-out
+# with V built without mode m, read on m against random_V at the same k): 30 runs, 12 of them `make frontier`'s (vanilla,
+# erase and random_V at k = 64: finished runs are skipped), then the frontier read-out, with its leave-one-mode-out
 # table, into its own folder (figures/frontier-lomo/) so that figures/frontier.* stay what `make frontier` wrote.
 LOMO_K ?= 64
 LOMO_SEEDS ?= 41 42 43
@@ -67,7 +67,7 @@ LOMO_FIGS ?= $(FIGS)/frontier-lomo
 frontier-lomo: setup
 	$(VENV) python -m projected_grpo.organism build
 	$(SWEEP_TINY) --arms none --seeds $(LOMO_SEEDS)
-	$(SWEEP_TINY) --arms random_V nonhack_V --seeds $(LOMO_SEEDS) --set k=$(LOMO_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
+	$(SWEEP_TINY) --arms erase random_V nonhack_V --seeds $(LOMO_SEEDS) --set k=$(LOMO_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(LOMO_FIGS)
 
 # pytest: two workers (pytest-xdist), each test file on one of them (module fixtures are built once)
