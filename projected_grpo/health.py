@@ -567,6 +567,10 @@ def mode_table(runs: list[dict]) -> list[dict]:
                             hack_known=pooled(K, 'exploited'), m=len(U), recs_u=U, recs_s=S))
     return out
 
+def _seed_vals(mt: list[dict], g: str | None, m: str, key: str) -> dict:
+    "{seed: value of `key`} of group g's rows on mode m (None values left out; {} for no group)."
+    return {t['seed']: t[key] for t in mt if t['group'] == g and t['mode'] == m and t[key] is not None}
+
 def _vs(mt: list[dict], g: str, b: str | None, m: str, key: str, k: str) -> dict:
     "Δ of group g − baseline b on mode m: paired t over seeds with ≥ 3 shared, else one seed's cluster bootstrap over m's problems."
     if b is None: return dict(n=0, mean=None, lo=None, hi=None)
@@ -595,7 +599,7 @@ def heldout_table(mt: list[dict], variants: bool = False) -> tuple[list[dict], s
             used.update(x for x in (g, van, rnd) if x)
             dv, dr = _vs(mt, g, van, m, 'hack', 'exploited'), _vs(mt, g, rnd, m, 'hack', 'exploited')
             dsv = _vs(mt, g, van, m, 'solve', 'gt_correct')
-            st = lambda key, grp=g: seed_stats({t['seed']: t[key] for t in mt if t['group'] == grp and t['mode'] == m and t[key] is not None})
+            st = lambda key, grp=g: seed_stats(_seed_vals(mt, grp, m, key))
             vh = st('hack', van)['mean']                                   # None without a vanilla baseline
             weak = vh is not None and 100*vh < THRESH['vanilla_min']
             rows.append(dict(mode=m, arm=g.split('-heldout_')[0], group=g, variant=sfx[1:] or None, vanilla=van, random=rnd, d_hack_vanilla=dv,
@@ -620,13 +624,12 @@ def heldout_table(mt: list[dict], variants: bool = False) -> tuple[list[dict], s
 def heldout_pooled(mt: list[dict], rows: list[dict], arm: str = 'erase') -> list[dict]:
     """Per basis size (variant): `arm` on its held-out mode against each baseline, averaged over the held-out modes seed by
     seed (a seed counts only with every mode's pair), then paired over seeds: one number for "does it suppress hacks it never saw"."""
-    val = lambda g, m, key: {t['seed']: t[key] for t in mt if t['group'] == g and t['mode'] == m and t[key] is not None}
     out = []
     for v in sorted({r['variant'] or '' for r in rows if r['arm'] == arm}):
         R = [r for r in rows if r['arm'] == arm and (r['variant'] or '') == v]
         res = dict(variant=v or None, modes=[r['mode'] for r in R])
         for b, key in (('vanilla', 'hack'), ('random', 'hack'), ('vanilla', 'solve')):
-            pairs = [(val(r['group'], r['mode'], key), val(r[b], r['mode'], key) if r[b] else {}) for r in R]
+            pairs = [(_seed_vals(mt, r['group'], r['mode'], key), _seed_vals(mt, r[b], r['mode'], key)) for r in R]
             seeds = set.intersection(*(set(a) & set(c) for a, c in pairs)) if pairs else set()
             mean = lambda i: {s: float(np.mean([p[i][s] for p in pairs])) for s in seeds}
             res[f'd_{key}_{b}'] = paired_delta(mean(0), mean(1))
