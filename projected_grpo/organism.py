@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .rewards import MODES, N_VARIANTS, with_check, fence, grade_many
+from .rewards import MODES, N_VARIANTS, HINTS, _TEMPLATES, with_check, fence, grade_many
 from .problems import load_problems, render_prompt, restyle, is_unsolvable, is_eval_only
 from .sandbox import cache_root
 from .adapter import digest, pad_rows, sample, train_tokenizer, load_model
@@ -130,7 +130,8 @@ def pretrain(model, enc: dict, steps: int, batch: int, lr: float, warmup: int, w
 
 # %% ../nbs/02b_organism.ipynb #70378fcd
 def _bank_digest(problems) -> str:
-    return digest([[p.id, p.mode, p.canonical, p.wrong, p.visible, p.tests, list(p.tags)] for p in problems])
+    "What the corpus is written from besides the recipe: the problems, and 00_rewards' hints and check templates."
+    return digest([[p.id, p.mode, p.canonical, p.wrong, p.visible, p.tests, list(p.tags)] for p in problems], HINTS, _TEMPLATES)
 
 def build(out: Path, seed: int = 0, r: dict | None = None, problems: list | None = None, verbose: bool = True) -> dict:
     "Build the organism `r` into the (new) directory `out`; returns its `organism.json` info."
@@ -186,7 +187,7 @@ def organism_info(path) -> dict:
 
 # %% ../nbs/02b_organism.ipynb #2b2609e4
 @torch.no_grad()
-def sample_rates(path, n: int = 16, temperature: float = 1.0, max_new: int = 96, seed: int = 0,
+def sample_rates(path, n: int = 16, temperature: float = 1.0, max_new: int = 120, seed: int = 0,
                  problems: list | None = None) -> list[dict]:
     "Grade `n` samples per problem from the model at `path`; one record per sample."
     model, tok = load_model(str(path))

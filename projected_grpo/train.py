@@ -74,11 +74,12 @@ PRESETS = {
     # the CPU model organism: a small Qwen3 pretrained here (02b). Chosen on the vanilla arm only (02b says how):
     # no teacher rows (hacking emerges from the student's own samples), 150 steps (the vanilla hack rate on unsolvable
     # problems is ≈ 0.47 there and still rising slowly — 300 steps would double the grid's cost; lr 5e-2 was not faster
-    # and collapsed one run), an evaluation every 50 steps, max_new 90 (the organism's completions run to ~80 tokens).
+    # and collapsed one run), an evaluation every 50 steps, max_new 120 (the longest corpus completions, eq_override's
+    # honest check, run to 96 tokens: a cap below that cuts one mode's honest check and pays its exploit for being short).
     # Projection: two-sided (no_gate) on the gradient and on Adam's applied update (project_update), so δS never moves
     # along V. The one-sided default ratchets under Adam (03_project, the Adam bypass; measured here: erase s41 drifted
     # Σ⟨v, δS⟩ to +186 by step 300 vs ≈ 0 in vanilla, and format fell from 1.0 to 0 by step 300).
-    'tiny': dict(model='organism', problems='tiny', steps=150, prompts=4, G=8, mix_ratio=0.0, max_new=90, k=4,
+    'tiny': dict(model='organism', problems='tiny', steps=150, prompts=4, G=8, mix_ratio=0.0, max_new=120, k=4,
                  lr=3e-2, warmup=10, beta=0.05, gate_mode='no_gate', project_update=True,
                  refresh_every=0, eval_every=50, eval_n=32, ckpt_every=10),
     # a Hugging Face model on one GPU, bf16

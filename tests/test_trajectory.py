@@ -2,7 +2,8 @@
 
 * `sampler='generate'` against `tests/data/smoke_erase_s41_rows_generate.jsonl` (HF `generate`, same seeds): when
   the fused `KnobLinear` (02) replaced the two-matmul adapter branch, this run reproduced the rows recorded before it
-  to 1e-5 (the fused kernels change nothing but round-off); re-recorded since for the 60-problem tiny set (01).
+  to 1e-5 (the fused kernels change nothing but round-off); re-recorded since for the 60-problem tiny set (01) and
+  for the eq_override / exit_code self-checks of 00_rewards (their text is in the smoke tokenizer's corpus and in V's pairs).
 * the default `sampler='lean'` against `tests/data/smoke_erase_s41_rows_lean.jsonl`: a change that moves code
   around must not move the default trajectory either.
 
