@@ -11,8 +11,8 @@ setup:
 # tiny has no teacher rows (mix_ratio 0), so `no_teacher` would be `erase` again and is not an arm of it; tiny removes
 # two-sided (gate_mode no_gate), where `shuffled_V` (same span as the real V) is `erase` again too (06 refuses both there).
 # meandiff_V (a k = 1 real basis, not a control) is left out of the default grid to keep it to the comparisons H1 reads.
-# Leave-one-mode-out is off by default: six more runs per seed, and the organism learns four of the six modes (02b),
-# so two folds have nothing to suppress. Turn it on with
+# Leave-one-mode-out is off by default: six more runs per seed (the organism learns every mode in some seeds but not
+# every mode in every seed, 02b, so a fold reads only where its seed's vanilla learned that mode). Turn it on with
 #   LOMO="--leave-one-mode-out --lomo-arms erase --lomo-seeds 41"
 # (the erase arm with each mode held out of V; its baselines are the all-modes vanilla and random_V runs).
 ARMS ?= none erase random_V route nonhack_V
