@@ -19,7 +19,8 @@ ARMS ?= none erase random_V route nonhack_V
 SEEDS ?= 41 42 43
 # the organism is read on five vanilla seeds (02b's targets): the grid's, and these two more
 ORGANISM_SEEDS ?= 44 45
-# the decisive comparison (erase − random_V) gets one more seed: its paired SD (2.5pp) makes n = 4 a ±5pp interval
+# the decisive comparison (erase − random_V) gets one more seed: its paired SD on the second-generation organism (2.5pp)
+# made n = 4 a ±5pp interval; on the third generation it is 16.5pp (figures/headline.md's power line), ±5pp ≈ 45 seeds
 DECISIVE_SEEDS ?= 44
 LOMO ?=
 PRESET ?= tiny
