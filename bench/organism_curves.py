@@ -72,7 +72,7 @@ def main():
     md.append(f"min over seeds: hack {f2(min(col('hack')))}; each mode " + ', '.join(f"{m} {f2(min(col(m)))}" for m in MODES) +
               f"; unseen {f2(min(col('unseen')))}")
     text = '\n'.join(md); print(text)
-    if a.md: Path(a.md).write_text(text + '\n')
+    if a.md: Path(a.md).parent.mkdir(parents=True, exist_ok=True); Path(a.md).write_text(text + '\n')
     if a.out:
         import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
         fig, axs = plt.subplots(1, 7, figsize=(24, 3.6), sharey=True)
