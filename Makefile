@@ -71,6 +71,18 @@ frontier-lomo: setup
 	$(SWEEP_TINY) --arms erase random_V nonhack_V --seeds $(LOMO_SEEDS) --set k=$(LOMO_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(LOMO_FIGS)
 
+# the shared-directions basis (04 `shared`: per module, the directions the known modes' own bases have in common), asked
+# the leave-one-mode-out question: erase with V built without mode m (shared, k = SHARED_K), read on m against random_V at
+# the same k and against the plain SVD basis's `frontier-lomo` runs there (all reused when finished); into its own folder
+SHARED_K ?= $(LOMO_K)
+.PHONY: shared-lomo
+shared-lomo: setup
+	$(VENV) python -m projected_grpo.organism build
+	$(SWEEP_TINY) --arms none --seeds $(LOMO_SEEDS)
+	$(SWEEP_TINY) --arms random_V --seeds $(LOMO_SEEDS) --set k=$(SHARED_K) floor_q=0
+	$(SWEEP_TINY) --arms --seeds $(LOMO_SEEDS) --set basis=shared k=$(SHARED_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
+	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)/shared-lomo
+
 # pytest: two workers (pytest-xdist), each test file on one of them (module fixtures are built once)
 test: setup
 	$(VENV) nbdev_test --n_workers 2 --timing

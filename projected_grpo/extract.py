@@ -18,9 +18,9 @@ from .project import check_basis, cin_rows, null_cin_basis
 
 # %% auto #0
 __all__ = ['NORMS', 'KINDS', 'CLEAN_KINDS', 'encode', 'token_grads', 'completion_grads', 'pair_diffs', 'orient', 'live_counts',
-           'basis_from_diffs', 'split_pairs', 'random_basis', 'label_flips', 'contrast_basis', 'meandiff_basis',
-           'model_key', 'knob_key', 'tok_key', 'pairs_key', 'basis_key', 'make_basis', 'held_out_overlap',
-           'basis_overlap', 'subspace_overlap', 'refresh_basis']
+           'basis_from_diffs', 'split_pairs', 'random_basis', 'label_flips', 'contrast_basis', 'shared_basis',
+           'meandiff_basis', 'model_key', 'knob_key', 'tok_key', 'pairs_key', 'basis_key', 'make_basis',
+           'held_out_overlap', 'basis_overlap', 'subspace_overlap', 'refresh_basis']
 
 # %% ../nbs/04_extract.ipynb #337aec20
 def encode(tok, prompt: str, completion: str, eos: bool = True) -> tuple[list[int], int]:
@@ -131,7 +131,7 @@ def split_pairs(pairs, held: float = 0.25, seed: int = 0) -> tuple[list, list]:
     return [p for p in pairs if p.problem_id not in out], [p for p in pairs if p.problem_id in out]
 
 # %% ../nbs/04_extract.ipynb #68fef546
-KINDS = ('real', 'random', 'shuffled', 'nonhack', 'meandiff', 'contrast')
+KINDS = ('real', 'random', 'shuffled', 'nonhack', 'meandiff', 'contrast', 'shared')
 CLEAN_KINDS = ('nonhack', 'contrast')   # the kinds that read clean-vs-clean pairs too
 
 def random_basis(live: dict, r: dict, k: int, seed: int = 0) -> dict:
@@ -159,6 +159,21 @@ def contrast_basis(D: dict, Dc: dict, live: dict, k: int, ridge: float = 0.1) ->
         v, _ = orient(torch.linalg.qr(W)[0].T.contiguous(), d)           # orthonormal rows, same nested spans, hack-ward
         out[n] = torch.cat([v, v.new_zeros(k - live[n], v.shape[1])]).float()
     return out
+
+def shared_basis(D: dict, modes: list, live: dict, k: int) -> tuple[dict, dict]:
+    "`(V, λ)`: per module, the top `live[name]` eigenvectors of the mean over modes of each mode's own top-subspace projector."
+    ms = sorted(set(modes))
+    if len(ms) < 2: raise ValueError(f"kind='shared' needs pairs of at least two modes, got {ms}")
+    assert all(len(modes) == len(d) for d in D.values()), 'one mode per row of D (one per pair)'
+    rows = {m: torch.tensor([i for i, x in enumerate(modes) if x == m]) for m in ms}
+    out, lam = {}, {}
+    for n in [n for n in D if live.get(n, 0) > 0]:
+        d, q = D[n].double(), live[n]                                    # [n_pairs, r]
+        P = sum(Vh[:q].T @ Vh[:q] for Vh in (torch.linalg.svd(d[rows[m]], full_matrices=False)[2] for m in ms)) / len(ms)   # [r, r]
+        w, U = torch.linalg.eigh(P)                                      # ascending
+        v, _ = orient(U[:, -q:].flip(-1).T.contiguous(), d)              # [q, r] most shared first, hack-ward
+        out[n], lam[n] = torch.cat([v, v.new_zeros(k - q, v.shape[1])]).float(), w[-q:].flip(-1).tolist()
+    return out, lam
 
 def meandiff_basis(D: dict, names) -> dict:
     "name → `[1, r]`: the normalised mean of the rows of `D[name]` (hack-ward on average by construction)."
@@ -248,6 +263,9 @@ def make_basis(kind, model, wrappers, tok, pairs, clean_pairs=None, k=4, seed=0,
         if kind == 'random': V = random_basis(live, {n: wrappers[n].δS.shape[0] for n in live}, k, seed)
         elif kind == 'meandiff': V = meandiff_basis(diffs(), live)
         elif kind == 'contrast': V = contrast_basis(diffs(), pair_diffs(model, wrappers, tok, clean_pairs, norm, denom, batch_size), live, k)
+        elif kind == 'shared':
+            V, lam = shared_basis(diffs(), [p.mode for p in pairs], live, k)
+            return V, dict(kind=kind, live=live_counts(V), shared=lam)
         else:
             Dc = (pair_diffs(model, wrappers, tok, clean_pairs, norm, denom, batch_size) if kind == 'nonhack' else
                   {n: d * label_flips(len(d), seed)[:, None] for n, d in diffs().items()})

@@ -117,7 +117,7 @@ def write_fake_run(runs_dir, arm='none', seed=41, heldout=None, steps=10, hack=0
     d.mkdir(parents=True, exist_ok=True)
     fq = float(variant.split('-floor')[1]) if variant and '-floor' in variant else 0.25
     cfg = dict(arm=arm, seed=seed, preset=preset, known_modes=known, steps=steps, model=model, k=k, floor_q=fq, dtype='float32',
-               basis='contrast' if variant and variant.startswith('contrast') else 'svd',
+               basis=next((b for b in ('contrast', 'shared') if variant and variant.startswith(b)), 'svd'),
                pairs='onpolicy' if variant and 'onpolicy' in variant else 'template')
     (d/'config.json').write_text(json.dumps(cfg))
     rows, ros = [], []
@@ -594,7 +594,7 @@ def heldout_table(mt: list[dict], variants: bool = False) -> tuple[list[dict], s
         for g in sorted({t['group'] for t in mt if t['mode'] == m and held(t)}):
             sfx = '-' + next(t['variant'] for t in mt if t['group'] == g) if variants else ''
             van = first(f'none-heldout_{m}{sfx}', f'none-heldout_{m}', 'none')
-            rnd = first(f'random_V-heldout_{m}{sfx}', f'random_V{sfx}')
+            rnd = first(f'random_V-heldout_{m}{sfx}', f'random_V{sfx}', 'random_V' + re.sub(r'^-(contrast|shared)', '', sfx))   # random_V has no basis recipe: same k
             if g in (van, rnd): continue
             used.update(x for x in (g, van, rnd) if x)
             dv, dr = _vs(mt, g, van, m, 'hack', 'exploited'), _vs(mt, g, rnd, m, 'hack', 'exploited')
@@ -920,7 +920,7 @@ def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
         ax.errorbar(vs['mean'], vh['mean'], xerr=vs['std'] or 0, yerr=vh['std'] or 0, fmt='*', ms=14, color=color('none'),
                     label=f'vanilla (n={len(van)})', zorder=5)
     for (a, b, q), ps in itertools.groupby(pts, key=lambda p: (p['arm'], p['basis'], p['floor_q'])):
-        ps, c = list(ps), {'contrast': _PALETTE[7], 'real+onpolicy': _PALETTE[8]}.get(b, color(a))
+        ps, c = list(ps), {'contrast': _PALETTE[7], 'real+onpolicy': _PALETTE[8], 'shared': _PALETTE[5]}.get(b, color(a))
         for p in ps:
             for t in p['runs']: ax.plot(t['solve'], t['hack'], 'x' if t['damage'] else '.', color=c, alpha=0.45, ms=7 if t['damage'] else 6)
         ok = [p for p in ps if p['hack']['mean'] is not None]
@@ -953,6 +953,7 @@ def frontier_headline(pts: list[dict], pooled: list[dict] = ()) -> str:
         d, dv, ds = p['d_hack_random'], p['d_hack_vanilla'], p['d_solve_vanilla']
         if d['mean'] is None and dv['mean'] is None: continue
         size = re.sub(r'(?:^|-)k(\d+)(-floor[\d.]+)?', r' k = \1', p['variant']).strip()      # 'k64-floor0' → 'k = 64'
+        if (b := re.match(r'(contrast|shared)\b ?(.*)', size)): size = f"{b[2] or 'the preset k'} ({b[1]} basis)"   # 'shared k = 16' → 'k = 16 (shared basis)'
         lines.append(f"- Leave-one-mode-out at {size} (erase with V built without mode m, read on m; "
                      f"mean over the {len(p['modes'])} held-out modes), hack on m: vs random_V {headline_sentence(d, 'hack')}; "
                      f"vs vanilla {headline_sentence(dv, 'hack')}; solve on m vs vanilla: {headline_sentence(ds, 'solve')}.")

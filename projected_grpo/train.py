@@ -51,7 +51,7 @@ class Config:
     project_update: bool = False; purge_moments: bool = False
     # basis (04)
     k: int = 2; floor_q: float = 0.25; tau: float = 0.0; refresh_every: int = 0
-    basis: str = 'svd'   # how the real basis reads the pairs: 'svd' (top hack-pair energy) | 'contrast' (relative to clean pairs, 04)
+    basis: str = 'svd'   # how the real basis reads the pairs: 'svd' (top hack-pair energy) | 'contrast' (relative to clean pairs) | 'shared' (what the known modes share), 04
     pairs: str = 'template'   # the real basis's hack pairs: 'template' (01's make_pairs) | 'onpolicy' (a pilot vanilla run's own exploits, 01)
     pilot_seed: int = 0       # pairs='onpolicy': the seed of the vanilla run (same preset and runs_dir) whose rollouts give the pairs
     # evaluation, checkpoints, output
@@ -91,7 +91,7 @@ PRESETS = {
                  refresh_every=50, eval_every=50, eval_n=8, ckpt_every=10, micro=8),
 }
 CHOICES = dict(arm=ARMS, preset=tuple(PRESETS), loss=('dr', 'grpo'), adv=('dr', 'grpo'), sampler=SAMPLERS,
-               basis=('svd', 'contrast'), pairs=('template', 'onpolicy'), optimizer=('adamw', 'sgd'), schedule=('constant', 'cosine'), gate_mode=('one_sided', 'no_gate', 'reverse'),
+               basis=('svd', 'contrast', 'shared'), pairs=('template', 'onpolicy'), optimizer=('adamw', 'sgd'), schedule=('constant', 'cosine'), gate_mode=('one_sided', 'no_gate', 'reverse'),
                dtype=('float32', 'bfloat16', 'float16'), problems=('all', 'tiny', 'easy', 'hard'),
                report_to=('none', 'tensorboard', 'trackio', 'wandb'))
 
