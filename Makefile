@@ -57,18 +57,20 @@ frontier: setup
 	$(foreach sp,$(ONPOLICY),$(SWEEP_TINY) --arms erase --seeds $(word 1,$(subst :, ,$(sp))) --set pairs=onpolicy pilot_seed=$(word 2,$(subst :, ,$(sp))) k=4 floor_q=0 &&) true
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)
 
-# where the frontier separates real from random (k = 64): the nonhack control there, and leave-one-mode-out there (erase
-# with V built without mode m, read on m against random_V at the same k): 30 runs, 12 of them `make frontier`'s (vanilla,
-# erase and random_V at k = 64: finished runs are skipped), then the frontier read-out, with its leave-one-mode-out
-# table, into its own folder (figures/frontier-lomo/) so that figures/frontier.* stay what `make frontier` wrote.
+# where the frontier separates real from random (k = 64): erase, random_V and the nonhack control there on K64_SEEDS,
+# and leave-one-mode-out there on LOMO_SEEDS (erase with V built without mode m, read on m against random_V at the same
+# k): 5 vanilla + 15 + 6 per LOMO seed; finished runs (`make frontier`'s, `make reproduce`'s vanilla) are skipped. The
+# frontier read-out, with its leave-one-mode-out table, goes into its own folder (figures/frontier-lomo/) so that
+# figures/frontier.* stay what `make frontier` wrote.
 LOMO_K ?= 64
+K64_SEEDS ?= 41 42 43 44 45
 LOMO_SEEDS ?= 41 42 43
 LOMO_FIGS ?= $(FIGS)/frontier-lomo
 .PHONY: frontier-lomo
 frontier-lomo: setup
 	$(VENV) python -m projected_grpo.organism build
-	$(SWEEP_TINY) --arms none --seeds $(LOMO_SEEDS)
-	$(SWEEP_TINY) --arms erase random_V nonhack_V --seeds $(LOMO_SEEDS) --set k=$(LOMO_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
+	$(SWEEP_TINY) --arms none --seeds $(K64_SEEDS)
+	$(SWEEP_TINY) --arms erase random_V nonhack_V --seeds $(K64_SEEDS) --set k=$(LOMO_K) floor_q=0 --leave-one-mode-out --lomo-arms erase --lomo-seeds $(LOMO_SEEDS)
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(LOMO_FIGS)
 
 # the shared-directions basis (04 `shared`: per module, the directions the known modes' own bases have in common), asked
