@@ -6,15 +6,15 @@
 from __future__ import annotations
 import argparse, json, os, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 import projected_grpo
 from .rewards import MODES
-from .train import ARMS, PRESETS, make_config, run_dir
+from .train import ARMS, PRESETS, Config, make_config, run_dir
 
 # %% auto #0
-__all__ = ['NB_PARAMS', 'LOMO_ARMS', 'BACKENDS', 'Job', 'make_job', 'plan', 'train_notebook', 'run_job', 'default_jobs',
-           'ray_resources', 'slurm_parameters', 'sweep', 'table', 'parser', 'main']
+__all__ = ['NB_PARAMS', 'LOMO_ARMS', 'BACKENDS', 'Job', 'make_job', 'config_diff', 'plan', 'train_notebook', 'run_job',
+           'default_jobs', 'ray_resources', 'slurm_parameters', 'sweep', 'table', 'parser', 'main']
 
 # %% ../nbs/06b_sweep.ipynb #1081bdb5
 NB_PARAMS = ('arm', 'seed', 'preset', 'known_modes', 'gate_mode', 'overshoot', 'preserve_magnitude', 'project_update',
@@ -47,7 +47,19 @@ def make_job(preset: str, arm: str, seed: int, known_modes: str = 'all', **overr
     params = {**named, 'overrides': ','.join(f'{k}={v}' for k, v in rest.items())}
     p = dict(params); again = make_config(p.pop('preset'), **_parse_overrides(p.pop('overrides')), **p)   # what the notebook will build
     assert again == cfg, f'{again} != {cfg}'
-    return Job(params, run_dir(cfg), cfg.device)
+    job = Job(params, run_dir(cfg), cfg.device)
+    if diff := config_diff(job.run_dir, cfg):
+        raise ValueError(f"{job.run_dir} holds a run configured otherwise ({'; '.join(diff)}): a finished one would be skipped "
+                         "as if it were this job's. Give these jobs their own --runs_dir, or delete the folder")
+    return job
+
+def config_diff(folder: Path, cfg: Config) -> list[str]:
+    "'field: theirs → ours' where the run already in `folder` was configured otherwise ([] for none; runs_dir aside)."
+    f = Path(folder)/'config.json'
+    if not f.exists(): return []
+    old, new, dflt = json.loads(f.read_text()), json.loads(json.dumps(asdict(cfg))), json.loads(json.dumps(asdict(Config())))
+    return [f'{k}: {old.get(k, dflt[k])!r} → {v!r}' for k, v in new.items()     # a field the run predates: it ran at the default
+            if k != 'runs_dir' and old.get(k, dflt[k]) != v]
 
 def plan(preset: str, arms, seeds, leave_one_mode_out: bool = False, lomo_arms=LOMO_ARMS, lomo_seeds=None,
          lomo_modes=MODES, **overrides) -> list:
