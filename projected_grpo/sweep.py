@@ -57,7 +57,9 @@ def config_diff(folder: Path, cfg: Config) -> list[str]:
     "'field: theirs → ours' where the run already in `folder` was configured otherwise ([] for none; runs_dir aside)."
     f = Path(folder)/'config.json'
     if not f.exists(): return []
-    old, new, dflt = json.loads(f.read_text()), json.loads(json.dumps(asdict(cfg))), json.loads(json.dumps(asdict(Config())))
+    try: old = json.loads(f.read_text())
+    except ValueError as e: raise ValueError(f"{f} is not a readable config ({e}): delete the folder or give these jobs another --runs_dir") from None
+    new, dflt = json.loads(json.dumps(asdict(cfg))), json.loads(json.dumps(asdict(Config())))
     return [f'{k}: {old.get(k, dflt[k])!r} → {v!r}' for k, v in new.items()     # a field the run predates: it ran at the default
             if k != 'runs_dir' and old.get(k, dflt[k]) != v]
 

@@ -10,8 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_failed_job_is_reported_and_the_rest_run(tmp_path):
     bad = tmp_path/'smoke'/'erase'/'s41'
-    bad.mkdir(parents=True)
-    (bad/'config.json').write_text('{}')            # 06 refuses a folder holding another run's config: this job fails
+    (bad/'rows.jsonl').mkdir(parents=True)           # 06 cannot start its log there: this job fails when it runs
     r = subprocess.run([sys.executable, '-m', 'projected_grpo.sweep', '--preset', 'smoke', '--arms', 'erase', 'none',
                         '--seeds', '41', '--set', 'steps=1', '--jobs', '1', '--runs_dir', str(tmp_path)],
                        capture_output=True, text=True, cwd=ROOT)
@@ -19,10 +18,23 @@ def test_failed_job_is_reported_and_the_rest_run(tmp_path):
     rows = {l.split()[0]: l for l in r.stdout.splitlines() if l.startswith('smoke/')}
     assert rows['smoke/none/s41'].split()[1] == 'done'                      # ran after the failure
     fail = rows['smoke/erase/s41']
-    assert fail.split()[1] == 'failed' and 'different config' in fail and str(bad/'train.ipynb') in fail
+    assert fail.split()[1] == 'failed' and 'rows.jsonl' in fail and str(bad/'train.ipynb') in fail
     assert (bad/'train.ipynb').exists() and not (bad/'summary.json').exists()
     assert (tmp_path/'smoke'/'none'/'s41'/'summary.json').exists()
     assert '1 done, 1 failed' in r.stdout
+
+
+def test_a_folder_configured_otherwise_is_refused_before_anything_runs(tmp_path):
+    "A job whose folder holds another run's config would be skipped (if finished) as if it were this job's: refused."
+    bad = tmp_path/'smoke'/'erase'/'s41'
+    bad.mkdir(parents=True)
+    (bad/'config.json').write_text('{"arm": "erase", "seed": 41, "preset": "smoke", "steps": 1, "lr": 0.5}')
+    (bad/'summary.json').write_text('{}')
+    r = subprocess.run([sys.executable, '-m', 'projected_grpo.sweep', '--preset', 'smoke', '--arms', 'none', 'erase',
+                        '--seeds', '41', '--set', 'steps=1', '--runs_dir', str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and r.stderr.startswith('error: ') and len(r.stderr.strip().splitlines()) == 1, r.stderr[-3000:]
+    assert str(bad) in r.stderr and 'lr: 0.5 → 0.02' in r.stderr and '--runs_dir' in r.stderr
+    assert not (tmp_path/'smoke'/'none').exists()                           # nothing ran, not even the good job
 
 
 def test_ray_backend(tmp_path):
