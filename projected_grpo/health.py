@@ -13,10 +13,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from .rewards import MODES
 from .project import null_cin, null_cin_basis
 from scipy import stats
-from .train import ARMS, BASIS_OF_ARM, jsonable
+from .train import ARMS, BASIS_OF_ARM, CHOICES, jsonable
 
 # %% auto #0
-__all__ = ['ARM_ORDER', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'FRONTIER_ARMS', 'BASIS_NAME', 'find_runs', 'load_rows',
+__all__ = ['ARM_ORDER', 'RECIPES', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'FRONTIER_ARMS', 'BASIS_NAME', 'find_runs', 'load_rows',
            'load_rollouts', 'load_eval', 'load_step0', 'load_V', 'write_fake_run', 'paired_delta', 'verdict',
            'h1_clauses', 'beats', 'h1_overall', 'power_t', 'seeds_needed', 'power_line', 'cluster_rate', 'run_diff',
            'last_mean', 'all_mean', 'final', 'final_eval', 'select', 'pooled', 'eval_cols', 'run_table', 'by_seed',
@@ -30,6 +30,7 @@ __all__ = ['ARM_ORDER', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'FRONTIER_ARMS', 'B
 
 # %% ../nbs/07_health.ipynb #fc6720d9
 ARM_ORDER = ARMS                                                  # table order: vanilla, the method, the controls
+RECIPES = tuple(b for b in CHOICES['basis'] if b != 'svd')        # 06's other readings of the real basis: a folder suffix (-contrast, -shared)
 METHOD_ARMS = ('erase', 'route')
 CONTROLS = {  # control arm → what it controls for (shown under the controls table)
     'random_V': 'subspace control: a random orthonormal basis on the same modules, same k',
@@ -117,7 +118,7 @@ def write_fake_run(runs_dir, arm='none', seed=41, heldout=None, steps=10, hack=0
     d.mkdir(parents=True, exist_ok=True)
     fq = float(variant.split('-floor')[1]) if variant and '-floor' in variant else 0.25
     cfg = dict(arm=arm, seed=seed, preset=preset, known_modes=known, steps=steps, model=model, k=k, floor_q=fq, dtype='float32',
-               basis=next((b for b in ('contrast', 'shared') if variant and variant.startswith(b)), 'svd'),
+               basis=next((b for b in RECIPES if variant and variant.startswith(b)), 'svd'),
                pairs='onpolicy' if variant and 'onpolicy' in variant else 'template')
     (d/'config.json').write_text(json.dumps(cfg))
     rows, ros = [], []
@@ -594,7 +595,7 @@ def heldout_table(mt: list[dict], variants: bool = False) -> tuple[list[dict], s
         for g in sorted({t['group'] for t in mt if t['mode'] == m and held(t)}):
             sfx = '-' + next(t['variant'] for t in mt if t['group'] == g) if variants else ''
             van = first(f'none-heldout_{m}{sfx}', f'none-heldout_{m}', 'none')
-            rnd = first(f'random_V-heldout_{m}{sfx}', f'random_V{sfx}', 'random_V' + re.sub(r'^-(contrast|shared)', '', sfx))   # random_V has no basis recipe: same k
+            rnd = first(f'random_V-heldout_{m}{sfx}', f'random_V{sfx}', 'random_V' + re.sub(f"^-({'|'.join(RECIPES)})", '', sfx))   # random_V has no basis recipe: same k
             if g in (van, rnd): continue
             used.update(x for x in (g, van, rnd) if x)
             dv, dr = _vs(mt, g, van, m, 'hack', 'exploited'), _vs(mt, g, rnd, m, 'hack', 'exploited')
@@ -953,7 +954,7 @@ def frontier_headline(pts: list[dict], pooled: list[dict] = ()) -> str:
         d, dv, ds = p['d_hack_random'], p['d_hack_vanilla'], p['d_solve_vanilla']
         if d['mean'] is None and dv['mean'] is None: continue
         size = re.sub(r'(?:^|-)k(\d+)(-floor[\d.]+)?', r' k = \1', p['variant']).strip()      # 'k64-floor0' → 'k = 64'
-        if (b := re.match(r'(contrast|shared)\b ?(.*)', size)): size = f"{b[2] or 'the preset k'} ({b[1]} basis)"   # 'shared k = 16' → 'k = 16 (shared basis)'
+        if (b := re.match(f"({'|'.join(RECIPES)})\\b ?(.*)", size)): size = f"{b[2] or 'the preset k'} ({b[1]} basis)"   # 'shared k = 16' → 'k = 16 (shared basis)'
         lines.append(f"- Leave-one-mode-out at {size} (erase with V built without mode m, read on m; "
                      f"mean over the {len(p['modes'])} held-out modes), hack on m: vs random_V {headline_sentence(d, 'hack')}; "
                      f"vs vanilla {headline_sentence(dv, 'hack')}; solve on m vs vanilla: {headline_sentence(ds, 'solve')}.")
