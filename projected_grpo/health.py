@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from .rewards import MODES
 from .project import null_cin, null_cin_basis
 from scipy import stats
-from .train import ARMS, BASIS_OF_ARM, CHOICES, jsonable
+from .train import ARMS, BASIS_OF_ARM, CHOICES, jsonable, _jsonl
 
 # %% auto #0
 __all__ = ['ARM_ORDER', 'RECIPES', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'FRONTIER_ARMS', 'BASIS_NAME', 'find_runs', 'load_rows',
@@ -41,10 +41,6 @@ CONTROLS = {  # control arm → what it controls for (shown under the controls t
     'meandiff_V': 'a weaker real basis: k = 1, the mean hack−clean difference',
     'no_teacher': 'real V with the teacher rows off: how much of the effect rides on the teacher pool',
 }
-
-def _jsonl(path: Path) -> list[dict]:
-    if not path.exists(): return []
-    return [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
 
 def find_runs(runs_dir) -> list[dict]:
     "Every run folder under `runs_dir` (= `runs/<preset>`): identity from its config.json, `finished` iff summary.json exists."
@@ -223,7 +219,7 @@ def beats(d_hack: dict, d_solve: dict) -> str:
 
 def h1_overall(clauses: list[str]) -> str:
     "supported iff every clause holds; not supported iff one fails; else inconclusive (too few seeds / untestable say so)."
-    if any(c.startswith(('too few', 'untestable')) for c in clauses): return next(c for c in clauses if c.startswith(('too few', 'untestable')))
+    if (why := next((c for c in clauses if c.startswith(('too few', 'untestable'))), None)): return why
     return 'supported' if all(c == 'holds' for c in clauses) else 'not supported' if 'fails' in clauses else 'inconclusive'
 
 def power_t(n: int, sd: float, delta: float, alpha: float = THRESH['alpha']) -> float:
@@ -276,7 +272,6 @@ def _mean(xs) -> float | None:
     "Mean of the non-None values (e.g. one per run of an arm); None when there are none."
     xs = [x for x in xs if x is not None]
     return float(np.mean(xs)) if xs else None
-
 
 def last_mean(rows: list[dict], key: str, last: int = 5):
     "Mean of `key` over the last `last` rows (steps); `None` values are skipped; `None` when nothing is left."
@@ -391,11 +386,10 @@ def _groups(table, detector='all') -> list[str]:
     order = {a: i for i, a in enumerate(ARM_ORDER)}
     return sorted(gs, key=lambda g: (order.get(g.split('-')[0], len(order)), g))
 
-def _no_teachers(table) -> bool: return bool(table) and all(t.get('teacher_rows') == 0 for t in table)
-
 def _not_an_arm(g, table) -> str | None:
     "Why an arm of 06's ARMS has no runs by design here (06 refuses it on these settings), else None."
-    if g == 'no_teacher' and _no_teachers(table): return 'not an arm here: no run has teacher rows, so it is erase again'
+    if g == 'no_teacher' and table and all(t.get('teacher_rows') == 0 for t in table):
+        return 'not an arm here: no run has teacher rows, so it is erase again'
     if g == 'shuffled_V' and table and {t['gate_mode'] for t in table} == {'no_gate'}: return 'not an arm here: under two-sided removal it is erase again (same span)'
     return None
 
@@ -407,12 +401,12 @@ def matched(d_hack: dict, d_solve: dict) -> str:
     if less: return 'less hacking at kept solve' if d_solve['lo'] > -S else 'less hacking; a solve loss beyond 10pp is not excluded'
     return 'no hack reduction shown'
 
-def compare(T: list[dict], items: list[tuple], ref: str = 'none', keys=('hack', 'solve', 'detected')) -> list[dict]:
-    """The one table builder. `items`: (label, group, hack key, solve key, detected key or None). Per item: rates over seeds,
-    paired Δ vs same-seed `ref` (its `keys`) with t-intervals and per-seed diffs, the verdict words, H1 (1)–(2), matched solve."""
+def compare(T: list[dict], keys=('hack', 'solve', 'detected'), ref: str = 'none') -> list[dict]:
+    """The one table builder: per arm (`_items`), on T's `keys` (hack, solve, detected or None): rates over seeds,
+    paired Δ vs same-seed `ref` with t-intervals and per-seed diffs, the verdict words, H1 (1)–(2), matched solve."""
     ref_h, ref_s, ref_d = (by_seed(T, ref, k) if k else {} for k in keys)
     rows = []
-    for label, g, hk, sk, dk in items:
+    for label, g, hk, sk, dk in _items(T, *keys):
         h, s, d = by_seed(T, g, hk), by_seed(T, g, sk), by_seed(T, g, dk) if dk else {}
         dh, ds, dd = paired_delta(h, ref_h), paired_delta(s, ref_s), paired_delta(d, ref_d)
         c = h1_clauses(dh, ds, seed_stats(ref_h)['mean'])
@@ -432,10 +426,10 @@ def compare(T: list[dict], items: list[tuple], ref: str = 'none', keys=('hack', 
 _COLS = ['arm', 'n (seeds)', 'hack on unsolvable %', 'of it unseen %', 'Δhack pp [95% CI]', 'per-seed Δhack', 'Δhack reads',
          'designed exploit %', 'solve on solvable %', 'Δsolve pp [95% CI]', 'Δsolve reads', 'H1 (1)', 'H1 (2)']
 
-def _items(T, hk='hack', sk='solve', dk='detected', ablated=True) -> list[tuple]:
-    "The rows of a per-arm table: every group of T with the full detector, route (ablated) after route."
+def _items(T, hk='hack', sk='solve', dk='detected') -> list[tuple]:
+    "(label, group, hack, solve, detected key) per group of T with the full detector; route (ablated) after route."
     return [x for g in _groups(T) for x in [(g, g, hk, sk, dk)] + ([(f'{g} (ablated)', g, 'abl_' + hk, 'abl_' + sk, dk and 'abl_' + dk)]
-                                                                if ablated and by_seed(T, g, 'abl_' + hk) else [])]
+                                                                if by_seed(T, g, 'abl_' + hk) else [])]
 
 def _missing_rows(T) -> list[dict]:
     have = set(_groups(T))
@@ -445,12 +439,12 @@ def _missing_rows(T) -> list[dict]:
 def main_table(T: list[dict]) -> tuple[list[dict], str]:
     "The primary read-out: each arm's final evaluation on the split rates, paired Δ vs same-seed vanilla, H1 (1)–(2)."
     E = [t for t in T if t['has_eval']]
-    rows = compare(E, _items(E))
-    md = ('## Main result: the final evaluation, paired Δ vs same-seed vanilla\n\n' + md_table(rows + _missing_rows(E), _COLS) +
+    rows, missing = compare(E), _missing_rows(E)
+    md = ('## Main result: the final evaluation, paired Δ vs same-seed vanilla\n\n' + md_table(rows + missing, _COLS) +
           f"\n{_LEGEND}\n\n" + power_line([r['d_hack'] for r in rows if r['arm'] != 'none'], 'Δhack vs vanilla') +
           power_line([r['d_solve'] for r in rows if r['arm'] != 'none'], 'Δsolve vs vanilla') + '\n' + _used(E, _groups(E)))
     if 'none' not in _groups(E): md += '\n**No vanilla (`none`) runs with an evaluation: no Δ and no verdict can be computed.**\n'
-    return rows + _missing_rows(E), md                                      # a missing arm is a row, never dropped
+    return rows + missing, md                                           # a missing arm is a row, never dropped
 
 def matched_table(rows: list[dict]) -> str:
     "Δhack beside Δsolve per arm: a reduction that comes with a solve loss beyond 10pp is said to be damage."
@@ -462,7 +456,7 @@ def matched_table(rows: list[dict]) -> str:
 
 def window_table(T: list[dict], last: int = 5) -> tuple[list[dict], str]:
     "The secondary view: the same comparison on the last-`last` training steps' split rates (noisy: few prompts per step)."
-    rows = compare(T, _items(T, 'w_hack', 'w_solve', None, ablated=False), keys=('w_hack', 'w_solve', None))
+    rows = compare(T, ('w_hack', 'w_solve', None))                          # training rows have no ablated rates
     cols = [c for c in _COLS if c not in ('designed exploit %', 'of it unseen %', 'H1 (1)', 'H1 (2)')]
     md = (f'## Secondary: the last {last} training steps (split rates of the rollouts trained on)\n\n' + md_table(rows, cols) +
           f'\nAbout {last*4} prompts, 4–8 of them unsolvable, 8 correlated samples each: this rate mostly says which prompts were '
@@ -496,16 +490,17 @@ def mode_rates_table(T: list[dict]) -> str:
 def controls_table(T: list[dict]) -> tuple[list[dict], str]:
     "erase (real V) − each control basis, same seeds, on the final evaluation: Δhack, Δsolve, Δdesigned exploit; H1 (3)."
     E = [t for t in T if t['has_eval']]
+    real = by_seed(E, 'erase', 'hack')
     rows = []
     for c, what in CONTROLS.items():
-        why = _not_an_arm(c, E)
-        if why or not by_seed(E, c, 'hack') or not by_seed(E, 'erase', 'hack'):
-            rows.append(dict(control=c, what=what, n=0, **{'reads': why or 'missing' + ('' if by_seed(E, 'erase', 'hack') else ' (no erase runs)')}))
+        ctl, why = by_seed(E, c, 'hack'), _not_an_arm(c, E)
+        if why or not ctl or not real:
+            rows.append(dict(control=c, what=what, n=0, reads=why or 'missing' + ('' if real else ' (no erase runs)')))
             continue
         dh, ds, dd = (paired_delta(by_seed(E, 'erase', k), by_seed(E, c, k)) for k in ('hack', 'solve', 'detected'))
         b = beats(dh, ds) if c in ('random_V', 'nonhack_V') else '(not a control of H1 (3))'
         rows.append(dict(control=c, what=what, n=dh['n'], d_hack=dh, d_solve=ds, d_detected=dd, beats=b, **{
-            'paired n': n_mark(dh['n']), 'hack % erase / control': f"{pm(seed_stats(by_seed(E, 'erase', 'hack')))} / {pm(seed_stats(by_seed(E, c, 'hack')))}",
+            'paired n': n_mark(dh['n']), 'hack % erase / control': f"{pm(seed_stats(real))} / {pm(seed_stats(ctl))}",
             'Δhack pp [95% CI]': dci(dh), 'per-seed Δhack': per_seed(dh), 'reads': verdict(dh),
             'Δsolve pp [95% CI]': dci(ds), 'Δdesigned exploit pp [95% CI]': dci(dd),
             'drift_V erase / control': f"{_f(arm_mean(E, 'erase', 'drift_V'))} / {_f(arm_mean(E, c, 'drift_V'))}", 'H1 (3): real beats it': b}))
@@ -683,7 +678,7 @@ def _band(ax, x, Y, c, label, ls='-'):
 
 def _by_group(runs, detector='all') -> dict:
     fin = [r for r in runs if r['finished'] and r['detector'] == detector]
-    return {g: [r for r in fin if r['group'] == g] for g in _groups([dict(group=r['group'], detector=detector, variant=r.get('variant')) for r in fin], detector)}
+    return {g: [r for r in fin if r['group'] == g] for g in _groups(fin, detector)}
 
 def _empty(ax, msg):
     ax.text(0.5, 0.5, msg, ha='center', va='center', transform=ax.transAxes, fontsize=9, wrap=True); ax.set_axis_off()
@@ -722,10 +717,9 @@ def fig_overlap(runs: list[dict], path, smooth_w: int = 5) -> Path:
             _band(ax, x, Y, color(g), f'{g} (n={len(rs)})')
             if g in nulls and round(nulls[g], 6) != common:            # an arm with another k (meandiff_V: k = 1)
                 ax.axhline(nulls[g], color=color(g), ls='--', lw=0.8, label=f'null of {g}')
-        first = True
-        for r in rs:
-            pts = [(x['step'], x['basis_overlap']) for x in load_rows(r) if x.get('basis_overlap') is not None]
-            if pts: c.plot(*zip(*pts), 'o-', color=color(g), ms=3, lw=0.8, alpha=0.7, label=g if first else None); first = first and not pts
+        x, Y = curves(rs, 'basis_overlap')                              # NaN between refreshes
+        pts = [(x[~np.isnan(y)], y[~np.isnan(y)]) for y in Y if not np.isnan(y).all()]   # the runs with refreshes
+        for i, p in enumerate(pts): c.plot(*p, 'o-', color=color(g), ms=3, lw=0.8, alpha=0.7, label=None if i else g)
     if common is not None:
         for ax in (a, b): ax.axhline(common, color='k', ls='--', lw=0.9, label='random-basis null')
     a.set(title='cin_s (student gradient) vs null (dashed)', xlabel='step'); b.set(title='cin_t (teacher gradient) vs null (dashed)', xlabel='step')
@@ -810,7 +804,7 @@ def fig_heldout(mrows: list[dict], mtab: list[dict], path) -> Path:
         for mi, m in enumerate(modes):
             for li, lab in enumerate(labels):
                 g = bars.get((m, lab))
-                vals = [x[key] for x in mtab if g and x['group'] == g and x['mode'] == m and x[key] is not None]
+                vals = list(_seed_vals(mtab, g, m, key).values())
                 if not vals: continue
                 xpos = mi + (li - (len(labels) - 1)/2)*wdt
                 ax.bar(xpos, np.mean(vals), wdt*0.9, color=color(g), alpha=0.7, label=None if lab in seen else lab)
@@ -1004,10 +998,10 @@ def _complete_checks(runs):
         if r['steps'] and n != r['steps']: out.append(check('runs complete', r['group'], False, f"s{r['seed']}: {n} rows, config says {r['steps']} steps", str(r['path'])))
     return out or [check('runs complete', 'all', True, f"{len(runs)} run folder{'s'*(len(runs) != 1)}, all finished with every step")]
 
-def _cin_checks(G):
+def _cin_checks(T, G):
     out = []
     for g, rs in G.items():
-        c, n0 = _mean(all_mean(load_rows(r), 'cin_s') for r in rs), _mean(map(run_null, rs))
+        c, n0 = arm_mean(T, g, 'cin_s'), _mean(map(run_null, rs))
         if c is None or n0 is None: out.append(check('cin_s above null', g, None, 'no cin_s or no basis in the checkpoint')); continue
         v, (lo, hi) = f'cin_s {c:.3f} vs null {n0:.3f} ({c/n0:.2f}×)', THRESH['null_band']
         out.append(check('cin_s ≈ null for random_V (checks the null)', g, lo <= c/n0 <= hi, v) if g.split('-')[0] == 'random_V' else
@@ -1040,31 +1034,31 @@ def _overlap_checks(G, thr: float = THRESH['auroc'], min_n: int = THRESH['auroc_
                              'hack rows do not stand out: V tracks teacher-ness, not hacking' if a < thr else ''))
     return out
 
-def _update_checks(G):
+def _update_checks(T, G):
     out = []
     for g, rs in G.items():
         if g.split('-')[0] not in METHOD_ARMS: continue
-        c, n0 = _mean(all_mean(load_rows(r), 'cout_update') for r in rs), _mean(map(run_null, rs))
+        c, n0 = arm_mean(T, g, 'cout_update'), _mean(map(run_null, rs))
         if c is None or n0 is None: out.append(check('cout_update under erase', g, None, 'no cout_update logged')); continue
-        van = _mean(all_mean(load_rows(r), 'cin_update') for r in G.get('none', []))
+        van = arm_mean(T, 'none', 'cin_update')
         out.append(check('cout_update under erase', g, c <= 0.5*n0, f'{c:.4f} vs ½·null {0.5*n0:.4f}',
                          f"vanilla's hack-ward update fraction {_f(van)}"))
     return out
 
-def _drift_checks(T, G, factor: float = THRESH['drift_factor']):
+def _drift_checks(T, factor: float = THRESH['drift_factor']):
     van = seed_stats(by_seed(T, 'none', 'drift_V'))
     if van['n'] == 0: return [check('drift along V', 'all', None, 'no vanilla runs to compare with')]
     lim = factor*max(abs(van['mean']), van['std'] or 0.0, 1e-12)
     return [check('drift along V', g, abs(d) <= lim, f"final drift_V {d:+.3g} vs vanilla {van['mean']:+.3g} (limit ±{lim:.3g})",
                   f"‖δS‖ {_f(arm_mean(T, g, 'dS_norm'))} vs vanilla {_f(arm_mean(T, 'none', 'dS_norm'))}")
-            for g in G if g != 'none' and (d := arm_mean(T, g, 'drift_V')) is not None]
+            for g in _groups(T) if g != 'none' and (d := arm_mean(T, g, 'drift_V')) is not None]
 
-def _solve_checks(T, G):
+def _solve_checks(T):
     "Final evaluation: solve on solvable problems ≥ ½ vanilla's and format ≥ ½ (a hack 'reduction' can be collapse)."
     E, r = [t for t in T if t['has_eval']], THRESH['solve_ratio']
     van = arm_mean(E, 'none', 'solve')
     out = []
-    for g in G:
+    for g in _groups(T):
         s, f = arm_mean(E, g, 'solve'), arm_mean(E, g, 'fmt')
         if g != 'none' and s is not None:
             out.append(check('solve kept (≥ ½ vanilla)', g, None if not van else s >= r*van and (f or 0) >= r,
@@ -1130,6 +1124,7 @@ def _quarantine_checks(runs, tol: float = THRESH['quarantine_tol']):
 def identity_check(runs: list[dict]) -> list[dict]:
     "δS = 0 identity on each local model spec: fresh zero knobs and `zeroed` with every run's trained knobs give the bare logits exactly."
     from projected_grpo.adapter import load_model, wrap, zeroed, load_knob_state
+    from projected_grpo.organism import organism_dir
     from transformers.utils import logging as hf_logging
     hf_logging.disable_progress_bar()                                   # no weight-loading bars in the read-out
     out, specs = [], {}
@@ -1139,10 +1134,7 @@ def identity_check(runs: list[dict]) -> list[dict]:
         if not spec or ('/' in spec and not Path(spec).expanduser().is_dir()):      # a hub id: too big to load here
             out.append(check('δS = 0 identity', str(spec), None, f'model {spec!r} is a hub model: not loaded here')); continue
         try:
-            path = spec
-            if spec == 'organism':                                      # as 06 resolves it: the cached CPU organism (02b)
-                from projected_grpo.organism import organism_dir
-                path = str(organism_dir(verbose=False))
+            path = str(organism_dir(verbose=False)) if spec == 'organism' else spec   # as 06: 02b's cached CPU organism
             model, tok = load_model(path, dtype=getattr(torch, dt), device='cpu')
         except Exception as e:
             out.append(check('δS = 0 identity', str(spec), None, f'cannot load model {spec!r} here: {type(e).__name__}: {e}'[:300])); continue
@@ -1151,7 +1143,7 @@ def identity_check(runs: list[dict]) -> list[dict]:
             bare = model(ids).logits
             W = wrap(model)
             fresh = model(ids).logits
-        bad, moved, n = [], [], 0
+        bad, moved = [], []                                             # moved: one entry per run whose knobs loaded
         for r in rs:
             f = Path(r['path'])/'ckpt.pt'
             if not f.exists(): continue
@@ -1160,22 +1152,21 @@ def identity_check(runs: list[dict]) -> list[dict]:
             with torch.no_grad():
                 with zeroed(W): z = model(ids).logits
                 on = model(ids).logits
-            n += 1
             if not torch.equal(z, bare): bad.append(f"{r['group']}/s{r['seed']}: zeroed ≠ bare (max |Δ| {(z - bare).abs().max().item():.2e})")
             moved.append((on - bare).abs().max().item())
-        ok = torch.equal(fresh, bare) and not bad
+        n, same = len(moved), torch.equal(fresh, bare)
         note = bad[:3] + ([f'trained knobs move logits by up to {max(moved):.3g}'] if moved else [])
-        out.append(check('δS = 0 identity', str(spec), ok,
-                         f"fresh δS=0: {'bit-identical' if torch.equal(fresh, bare) else 'DIFFERS'}; zeroed with trained knobs: {n - len([b for b in bad if 'zeroed' in b])}/{n} runs bit-identical",
-                         '; '.join(note)))
+        out.append(check('δS = 0 identity', str(spec), same and not bad,
+                         f"fresh δS=0: {'bit-identical' if same else 'DIFFERS'}; zeroed with trained knobs: "
+                         f"{n - len([b for b in bad if 'zeroed' in b])}/{n} runs bit-identical", '; '.join(note)))
     return out
 
 def health_checks(runs: list[dict], table: list[dict] | None = None, identity: bool = True) -> list[dict]:
     "Every health check (see the table above) as a list of `check` dicts."
     T = table if table is not None else run_table(runs)
     G = {**_by_group(runs), **_by_group(runs, 'heldout')}
-    out = _complete_checks(runs) + _eval_checks(T) + _step0_checks(runs) + _cin_checks(G) + _overlap_checks(G) + _update_checks(G)
-    out += _drift_checks(T, _by_group(runs)) + _solve_checks(T, _by_group(runs)) + _refresh_checks(T) + _quarantine_checks(runs)
+    out = _complete_checks(runs) + _eval_checks(T) + _step0_checks(runs) + _cin_checks(T, G) + _overlap_checks(G)
+    out += _update_checks(T, G) + _drift_checks(T) + _solve_checks(T) + _refresh_checks(T) + _quarantine_checks(runs)
     out += identity_check(runs) if identity else [check('δS = 0 identity', 'all', None, 'skipped (identity=False)')]
     return out
 
@@ -1235,11 +1226,12 @@ def main(runs_dir='runs/tiny', fig_dir='figures', last: int = 5, identity: bool 
     (out/'results.json').write_text(json.dumps(jsonable(dict(
         runs_dir=str(runs_dir), thresholds=THRESH, runs=T, modes=[{k: v for k, v in m.items() if not k.startswith('recs_')} for m in M], main=strip(main_rows), window=strip(win_rows),
         controls=strip(ctl_rows), heldout=strip(ho_rows), checks=checks)), indent=1, ensure_ascii=False))
+    written = sorted([out/n for n in files] + [out/'results.json'] + figs)
     if not quiet:
         print(files['headline.md']); print(main_md); print_checks(checks)
-        print(f"\nwrote {', '.join(sorted([*files, 'results.json', *(f.name for f in figs)]))} to {out}")
-    return dict(files=sorted([out/n for n in files] + [out/'results.json'] + figs), checks=checks, main=main_rows,
-                window=win_rows, controls=ctl_rows, heldout=ho_rows, table=T)
+        print(f"\nwrote {', '.join(p.name for p in written)} to {out}")
+    return dict(files=written, checks=checks, main=main_rows, window=win_rows, controls=ctl_rows,
+                heldout=ho_rows, table=T)
 
 # %% ../nbs/07_health.ipynb #734a28cf
 def parser() -> argparse.ArgumentParser:
