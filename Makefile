@@ -41,11 +41,13 @@ experiment:
 # the dose–response frontier (07 `--frontier`): the real basis against random_V at several basis sizes (floor_q off, so
 # k is what it says), the real basis read by `contrast` (04), and one built from on-policy pairs (01: each seed's pairs
 # from the vanilla run of the seed after it), with the same-seed vanilla runs as the reference; writes
-# figures/frontier.png, figures/frontier.md, figures/frontier_headline.md. Add the nonhack control with
-# FRONTIER_ARMS="erase random_V nonhack_V".
+# figures/frontier.png, figures/frontier.md, figures/frontier_headline.md. The nonhack control (a clean-vs-clean basis
+# of the same size) runs at NONHACK_K, the smallest size where the real basis separated from random on the current
+# organism; FRONTIER_ARMS="erase random_V nonhack_V" adds it at every size.
 FRONTIER_SEEDS ?= 41 42 43
 FRONTIER_ARMS ?= erase random_V
 FRONTIER_K ?= 4 16 64
+NONHACK_K ?= 16
 CONTRAST_K ?= 16
 ONPOLICY ?= 41:42 42:43 43:41
 SWEEP_TINY = $(VENV) python -m projected_grpo.sweep --preset tiny --runs_dir $(RUNS)
@@ -53,6 +55,7 @@ frontier: setup
 	$(VENV) python -m projected_grpo.organism build
 	$(SWEEP_TINY) --arms none --seeds $(FRONTIER_SEEDS)
 	$(foreach k,$(FRONTIER_K),$(SWEEP_TINY) --arms $(FRONTIER_ARMS) --seeds $(FRONTIER_SEEDS) --set k=$(k) floor_q=0 &&) true
+	$(foreach k,$(NONHACK_K),$(SWEEP_TINY) --arms nonhack_V --seeds $(FRONTIER_SEEDS) --set k=$(k) floor_q=0 &&) true
 	$(foreach k,$(CONTRAST_K),$(SWEEP_TINY) --arms erase --seeds $(FRONTIER_SEEDS) --set basis=contrast k=$(k) floor_q=0 &&) true
 	$(foreach sp,$(ONPOLICY),$(SWEEP_TINY) --arms erase --seeds $(word 1,$(subst :, ,$(sp))) --set pairs=onpolicy pilot_seed=$(word 2,$(subst :, ,$(sp))) k=4 floor_q=0 &&) true
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)
