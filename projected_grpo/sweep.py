@@ -10,11 +10,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 import projected_grpo
 from .rewards import MODES
-from .train import ARMS, PRESETS, Config, make_config, run_dir
+from .train import ARMS, PRESETS, Config, config_diff, make_config, run_dir
 
 # %% auto #0
-__all__ = ['NB_PARAMS', 'LOMO_ARMS', 'BACKENDS', 'Job', 'make_job', 'config_diff', 'plan', 'train_notebook', 'run_job',
-           'default_jobs', 'ray_resources', 'slurm_parameters', 'sweep', 'table', 'parser', 'main']
+__all__ = ['NB_PARAMS', 'LOMO_ARMS', 'BACKENDS', 'Job', 'make_job', 'plan', 'train_notebook', 'run_job', 'default_jobs',
+           'ray_resources', 'slurm_parameters', 'sweep', 'table', 'parser', 'main']
 
 # %% ../nbs/06b_sweep.ipynb #1081bdb5
 NB_PARAMS = ('arm', 'seed', 'preset', 'known_modes', 'gate_mode', 'overshoot', 'preserve_magnitude', 'project_update',
@@ -52,16 +52,6 @@ def make_job(preset: str, arm: str, seed: int, known_modes: str = 'all', **overr
         raise ValueError(f"{job.run_dir} holds a run configured otherwise ({'; '.join(diff)}): a finished one would be skipped "
                          "as if it were this job's. Give these jobs their own --runs_dir, or delete the folder")
     return job
-
-def config_diff(folder: Path, cfg: Config) -> list[str]:
-    "'field: theirs → ours' where the run already in `folder` was configured otherwise ([] for none; runs_dir aside)."
-    f = Path(folder)/'config.json'
-    if not f.exists(): return []
-    try: old = json.loads(f.read_text())
-    except ValueError as e: raise ValueError(f"{f} is not a readable config ({e}): delete the folder or give these jobs another --runs_dir") from None
-    new, dflt = json.loads(json.dumps(asdict(cfg))), json.loads(json.dumps(asdict(Config())))
-    return [f'{k}: {old.get(k, dflt[k])!r} → {v!r}' for k, v in new.items()     # a field the run predates: it ran at the default
-            if k != 'runs_dir' and old.get(k, dflt[k]) != v]
 
 def plan(preset: str, arms, seeds, leave_one_mode_out: bool = False, lomo_arms=LOMO_ARMS, lomo_seeds=None,
          lomo_modes=MODES, **overrides) -> list:

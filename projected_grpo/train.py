@@ -24,8 +24,8 @@ from .problems import render_prompt
 __all__ = ['ARMS', 'BASIS_OF_ARM', 'PRESETS', 'CHOICES', 'LOGS', 'CAPTURE_KINDS', 'Config', 'make_config', 'run_dir', 'schedule',
            'step_seed', 'rates', 'jsonable', 'split_of', 'eval_seed', 'evaluate', 'eval_rates', 'evaluate_all',
            'eval_row', 'setup_run', 'pilot_pairs', 'capture_bases', 'mixed_groups', 'capture_row', 'model_spec',
-           'in_module_order', 'train', 'summarize', 'load_run_config', 'evaluate_run', 'Tracker', 'parser',
-           'eval_parser', 'main']
+           'in_module_order', 'config_diff', 'train', 'summarize', 'load_run_config', 'evaluate_run', 'Tracker',
+           'parser', 'eval_parser', 'main']
 
 # %% ../nbs/06_train.ipynb #754bf387
 ARMS = ('none', 'erase', 'route', 'random_V', 'shuffled_V', 'nonhack_V', 'meandiff_V', 'no_teacher')
@@ -45,6 +45,7 @@ class Config:
     sampler: str = 'lean'   # rollouts and evaluations: 02's KV-cached decode loop (Qwen3), or 'generate' (HF, any model)
     # optimizer
     optimizer: str = 'adamw'; lr: float = 2e-2; weight_decay: float = 0.0; clip: float = 1.0
+    momentum: float = 0.0   # optimizer='sgd' only: heavy-ball momentum (torch's SGD); AdamW keeps its own moments
     warmup: int = 0; schedule: str = 'constant'
     # projection (03)
     gate_mode: str = 'one_sided'; overshoot: float = 1.0; preserve_magnitude: bool = False
@@ -121,6 +122,9 @@ def make_config(preset: str = 'smoke', **kw) -> Config:
         if getattr(cfg, k) < 1: raise ValueError(f"{k}={getattr(cfg, k)}: must be ≥ 1")
     if not 0 <= cfg.mix_ratio < 1: raise ValueError(f"mix_ratio={cfg.mix_ratio}: must be in [0, 1)")
     if cfg.lr <= 0: raise ValueError(f"lr={cfg.lr}: must be > 0")
+    if not 0 <= cfg.momentum < 1: raise ValueError(f"momentum={cfg.momentum}: must be in [0, 1)")
+    if cfg.momentum and cfg.optimizer != 'sgd':
+        raise ValueError(f"momentum={cfg.momentum} with optimizer={cfg.optimizer!r}: momentum is SGD's; AdamW has its own moments")
     if cfg.arm == 'no_teacher' and round(cfg.G * cfg.mix_ratio) == 0:
         raise ValueError(f"arm='no_teacher' with mix_ratio={cfg.mix_ratio}: the run has no teacher rows anyway, so it is "
                          "the erase arm again; drop it or set mix_ratio > 0")
@@ -314,6 +318,16 @@ def in_module_order(V: dict, wrappers: dict) -> dict:
     "V in the model's module order: a basis loaded from the cache must sum its diagnostics in the same order as a fresh one."
     return {n: V[n] for n in wrappers if n in V}
 
+def config_diff(folder: Path, cfg: Config) -> list[str]:
+    "'field: theirs → ours' where the run already in `folder` was configured otherwise ([] for none; runs_dir aside)."
+    f = Path(folder)/'config.json'
+    if not f.exists(): return []
+    try: old = json.loads(f.read_text())
+    except ValueError as e: raise ValueError(f"{f} is not a readable config ({e}): delete the folder or change runs_dir") from None
+    new, dflt = json.loads(json.dumps(asdict(cfg))), json.loads(json.dumps(asdict(Config())))
+    return [f'{k}: {old.get(k, dflt[k])!r} → {v!r}' for k, v in new.items()     # a field the run predates: it ran at the default
+            if k != 'runs_dir' and old.get(k, dflt[k]) != v]
+
 def train(cfg: Config, progress: bool = True) -> dict:
     "Run (or resume) one training run; returns its summary."
     out = run_dir(cfg)
@@ -321,8 +335,8 @@ def train(cfg: Config, progress: bool = True) -> dict:
         raise FileExistsError(f"{out} holds a finished run (summary.json); delete the folder to run it again")
     out.mkdir(parents=True, exist_ok=True)
     conf = asdict(cfg)
-    if (out/'config.json').exists() and json.loads((out/'config.json').read_text()) != conf:
-        raise ValueError(f"{out} holds a run with a different config; delete the folder or change runs_dir")
+    if diff := config_diff(out, cfg):
+        raise ValueError(f"{out} holds a run configured otherwise ({'; '.join(diff)}); delete the folder or change runs_dir")
     (out/'config.json').write_text(json.dumps(conf, indent=1, sort_keys=True))
     if cfg.threads: torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed); random.seed(cfg.seed)
@@ -332,7 +346,7 @@ def train(cfg: Config, progress: bool = True) -> dict:
     by_id = {p.id: p for p in problems}
     params = [p for g in knob_groups(wrappers, cfg.weight_decay) for p in g['params']]
     opt = (torch.optim.AdamW(knob_groups(wrappers, cfg.weight_decay), lr=cfg.lr) if cfg.optimizer == 'adamw'
-           else torch.optim.SGD(knob_groups(wrappers, cfg.weight_decay), lr=cfg.lr))
+           else torch.optim.SGD(knob_groups(wrappers, cfg.weight_decay), lr=cfg.lr, momentum=cfg.momentum))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule(cfg))
     start = 0
     if (out/'ckpt.pt').exists():                                           # resume

@@ -184,3 +184,36 @@ def test_tensorboard_mirror(tmp_path):
     assert [e.step for e in ea.Scalars('loss')] == [0, 1]
     assert [e.value for e in ea.Scalars('loss')] == pytest.approx([r['loss'] for r in rows(d)])
     assert 'hack_eval' in tags and 'final/kept/unsolvable/exploited' in tags
+
+
+def test_sgd_momentum_reaches_the_optimizer(tmp_path):
+    "optimizer='sgd' with momentum: torch's SGD gets it, its buffer is checkpointed, and the run resumes with it."
+    import torch
+    args = ('--arm', 'erase', '--steps', '2', '--eval_every', '0', '--refresh_every', '0', '--optimizer', 'sgd',
+            '--lr', '1.0', '--momentum', '0.9', '--gate_mode', 'one_sided')
+    cli(*args, runs_dir=tmp_path)
+    ck = torch.load(tmp_path/'smoke'/'erase'/'s41'/'ckpt.pt', map_location='cpu', weights_only=False)
+    assert {g['momentum'] for g in ck['opt']['param_groups']} == {0.9}
+    assert any('momentum_buffer' in st for st in ck['opt']['state'].values())
+    conf = json.loads((tmp_path/'smoke'/'erase'/'s41'/'config.json').read_text())
+    assert (conf['optimizer'], conf['momentum']) == ('sgd', 0.9)
+
+
+def test_a_copied_run_continues_and_a_changed_one_is_refused(tmp_path):
+    "A run folder copied to another runs_dir resumes there (runs_dir is not compared), also when its config predates a field;"
+    " a changed field is refused by name. (02b continues 150-step runs to 300 this way.)"
+    import shutil
+    args = ('--arm', 'none', '--steps', '2', '--eval_every', '0', '--ckpt_every', '1')
+    cli(*args, runs_dir=tmp_path/'a')
+    src, dst = tmp_path/'a'/'smoke'/'none'/'s41', tmp_path/'b'/'smoke'/'none'/'s41'
+    shutil.copytree(src, dst); (dst/'summary.json').unlink()
+    conf = json.loads((dst/'config.json').read_text())
+    del conf['momentum']                                                   # as written before the field existed
+    (dst/'config.json').write_text(json.dumps(conf))
+    r = cli('--arm', 'none', '--steps', '3', '--eval_every', '0', '--ckpt_every', '1', runs_dir=tmp_path/'b', check=False)
+    assert r.returncode != 0 and 'configured otherwise (steps: 2 → 3)' in r.stderr
+    conf['steps'] = 3; (dst/'config.json').write_text(json.dumps(conf))
+    cli('--arm', 'none', '--steps', '3', '--eval_every', '0', '--ckpt_every', '1', runs_dir=tmp_path/'b')
+    ra, rb = rows(src), rows(dst)
+    assert len(rb) == 3 and rb[:2] == ra                                   # the same trajectory up to the copy, one step more
+    assert json.loads((dst/'config.json').read_text())['momentum'] == 0.0
