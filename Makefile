@@ -43,13 +43,16 @@ experiment:
 # from the vanilla run of the seed after it), with the same-seed vanilla runs as the reference; writes
 # figures/frontier.png, figures/frontier.md, figures/frontier_headline.md. At SEP_K, the smallest size where the real
 # basis separated from random on the current organism, two more questions: the nonhack control (a clean-vs-clean basis
-# of the same size; FRONTIER_ARMS="erase random_V nonhack_V" adds it at every size) and leave-one-mode-out (erase with
-# V built without mode m, read on m against random_V at SEP_K) on SEP_LOMO_SEEDS.
+# of the same size; FRONTIER_ARMS="erase random_V nonhack_V" adds it at every size), leave-one-mode-out (erase with
+# V built without mode m, read on m against random_V at SEP_K) on SEP_LOMO_SEEDS, and the real − random comparison
+# there on SEP_SEEDS more seeds (vanilla, erase, random_V): its paired SD over seeds 41-43 (5.0pp) made seven seeds a
+# ±5pp interval.
 FRONTIER_SEEDS ?= 41 42 43
 FRONTIER_ARMS ?= erase random_V
 FRONTIER_K ?= 4 16 64
 SEP_K ?= 16
-SEP_LOMO_SEEDS ?= 41
+SEP_LOMO_SEEDS ?= 41 42 43
+SEP_SEEDS ?= 44 45 46 47
 CONTRAST_K ?= 16
 ONPOLICY ?= 41:42 42:43 43:41
 SWEEP_TINY = $(VENV) python -m projected_grpo.sweep --preset tiny --runs_dir $(RUNS)
@@ -59,6 +62,8 @@ frontier: setup
 	$(foreach k,$(FRONTIER_K),$(SWEEP_TINY) --arms $(FRONTIER_ARMS) --seeds $(FRONTIER_SEEDS) --set k=$(k) floor_q=0 &&) true
 	$(SWEEP_TINY) --arms nonhack_V --seeds $(FRONTIER_SEEDS) --set k=$(SEP_K) floor_q=0
 	$(SWEEP_TINY) --arms --seeds $(SEP_LOMO_SEEDS) --set k=$(SEP_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
+	$(SWEEP_TINY) --arms none --seeds $(SEP_SEEDS)
+	$(SWEEP_TINY) --arms erase random_V --seeds $(SEP_SEEDS) --set k=$(SEP_K) floor_q=0
 	$(foreach k,$(CONTRAST_K),$(SWEEP_TINY) --arms erase --seeds $(FRONTIER_SEEDS) --set basis=contrast k=$(k) floor_q=0 &&) true
 	$(foreach sp,$(ONPOLICY),$(SWEEP_TINY) --arms erase --seeds $(word 1,$(subst :, ,$(sp))) --set pairs=onpolicy pilot_seed=$(word 2,$(subst :, ,$(sp))) k=4 floor_q=0 &&) true
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)
