@@ -61,9 +61,9 @@ frontier: setup
 	$(SWEEP_TINY) --arms none --seeds $(FRONTIER_SEEDS)
 	$(foreach k,$(FRONTIER_K),$(SWEEP_TINY) --arms $(FRONTIER_ARMS) --seeds $(FRONTIER_SEEDS) --set k=$(k) floor_q=0 &&) true
 	$(SWEEP_TINY) --arms nonhack_V --seeds $(FRONTIER_SEEDS) --set k=$(SEP_K) floor_q=0
-	$(SWEEP_TINY) --arms --seeds $(SEP_LOMO_SEEDS) --set k=$(SEP_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
-	$(SWEEP_TINY) --arms none --seeds $(SEP_SEEDS)
-	$(SWEEP_TINY) --arms erase random_V --seeds $(SEP_SEEDS) --set k=$(SEP_K) floor_q=0
+	$(if $(SEP_LOMO_SEEDS),$(SWEEP_TINY) --arms --seeds $(SEP_LOMO_SEEDS) --set k=$(SEP_K) floor_q=0 --leave-one-mode-out --lomo-arms erase)
+	$(if $(SEP_SEEDS),$(SWEEP_TINY) --arms none --seeds $(SEP_SEEDS))
+	$(if $(SEP_SEEDS),$(SWEEP_TINY) --arms erase random_V --seeds $(SEP_SEEDS) --set k=$(SEP_K) floor_q=0)
 	$(foreach k,$(CONTRAST_K),$(SWEEP_TINY) --arms erase --seeds $(FRONTIER_SEEDS) --set basis=contrast k=$(k) floor_q=0 &&) true
 	$(foreach sp,$(ONPOLICY),$(SWEEP_TINY) --arms erase --seeds $(word 1,$(subst :, ,$(sp))) --set pairs=onpolicy pilot_seed=$(word 2,$(subst :, ,$(sp))) k=4 floor_q=0 &&) true
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)
