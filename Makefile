@@ -45,8 +45,8 @@ experiment:
 # basis separated from random on the current organism, two more questions: the nonhack control (a clean-vs-clean basis
 # of the same size; FRONTIER_ARMS="erase random_V nonhack_V" adds it at every size), leave-one-mode-out (erase with
 # V built without mode m, read on m against random_V at SEP_K) on SEP_LOMO_SEEDS, and the real − random comparison
-# there on SEP_SEEDS more seeds (vanilla, erase, random_V): its paired SD over seeds 41-43 (5.0pp) made seven seeds a
-# ±5pp interval.
+# there on SEP_SEEDS more seeds (vanilla, erase, random_V): planned from its paired SD over seeds 41-43 (5.0pp: seven
+# seeds for ±5pp); over the seven it came out 10.4pp, an interval of ±9.6pp (±5pp would take about 20 seeds).
 FRONTIER_SEEDS ?= 41 42 43
 FRONTIER_ARMS ?= erase random_V
 FRONTIER_K ?= 4 16 64
