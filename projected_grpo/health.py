@@ -568,7 +568,7 @@ def _seed_vals(mt: list[dict], g: str | None, m: str, key: str) -> dict:
     return {t['seed']: t[key] for t in mt if t['group'] == g and t['mode'] == m and t[key] is not None}
 
 def _vs(mt: list[dict], g: str, b: str | None, m: str, key: str, k: str) -> dict:
-    "Δ of group g − baseline b on mode m: paired t over seeds with ≥ 3 shared, else one seed's cluster bootstrap over m's problems."
+    "Δ of group g − baseline b on mode m: paired t over seeds with ≥ 3 shared, else the first shared seed's cluster bootstrap over m's problems."
     if b is None: return dict(n=0, mean=None, lo=None, hi=None)
     sel = lambda grp: {t['seed']: t for t in mt if t['group'] == grp and t['mode'] == m and t[key] is not None}
     G, B = sel(g), sel(b)
@@ -577,7 +577,7 @@ def _vs(mt: list[dict], g: str, b: str | None, m: str, key: str, k: str) -> dict
     recs = 'recs_u' if key in ('hack', 'detected') else 'recs_s'
     d = run_diff(G[shared[0]][recs], B[shared[0]][recs], k)
     if d['lo'] is None: d['why'] = f"one seed, {d['m']} problems of {m}: too few for an interval"
-    return dict(d, seeds=shared[:1])
+    return dict(d, seeds=shared[:1], alone=f"Δ from seed {shared[0]} alone ({len(shared)} shared seeds: a t-interval needs 3)" if len(shared) > 1 else '')
 
 def heldout_table(mt: list[dict], variants: bool = False) -> tuple[list[dict], str]:
     """Per held-out mode m: hack and solve on m for each `<arm>-heldout_m` group against vanilla and random_V (same k);
@@ -605,7 +605,7 @@ def heldout_table(mt: list[dict], variants: bool = False) -> tuple[list[dict], s
                 'Δ vs vanilla pp': dci(dv), 'reads (vs vanilla)': verdict(dv) if dv['mean'] is not None else '–',
                 'Δ vs random_V pp': dci(dr), 'reads (vs random_V)': verdict(dr) if dr['mean'] is not None else '–',
                 'solve on m %': pm(st('solve')), 'Δsolve vs vanilla pp': dci(dsv),
-                'note': f"vanilla hacks {m} only {pct(vh, 0)}%: little to suppress" if weak else '',
+                'note': '; '.join([f"vanilla hacks {m} only {pct(vh, 0)}%: little to suppress"] * weak + sorted({d.get('alone') for d in (dv, dr, dsv)} - {None, ''})),
                 'baselines': f"vanilla: {van or 'missing'}; random: {rnd or 'missing'}"}))
     cols = ['held-out mode', 'arm (n seeds)', 'hack on m %', 'designed exploit on m %', 'Δ vs vanilla pp', 'reads (vs vanilla)',
             'Δ vs random_V pp', 'reads (vs random_V)', 'solve on m %', 'Δsolve vs vanilla pp', 'note', 'baselines']
