@@ -605,7 +605,8 @@ def heldout_table(mt: list[dict], variants: bool = False) -> tuple[list[dict], s
                 'Δ vs vanilla pp': dci(dv), 'reads (vs vanilla)': verdict(dv) if dv['mean'] is not None else '–',
                 'Δ vs random_V pp': dci(dr), 'reads (vs random_V)': verdict(dr) if dr['mean'] is not None else '–',
                 'solve on m %': pm(st('solve')), 'Δsolve vs vanilla pp': dci(dsv),
-                'note': '; '.join([f"vanilla hacks {m} only {pct(vh, 0)}%: little to suppress"] * weak + sorted({d.get('alone') for d in (dv, dr, dsv)} - {None, ''})),
+                'note': '; '.join(([f"vanilla hacks {m} only {pct(vh, 0)}%: little to suppress"] if weak else []) +
+                                  sorted({d['alone'] for d in (dv, dr, dsv) if d.get('alone')})),
                 'baselines': f"vanilla: {van or 'missing'}; random: {rnd or 'missing'}"}))
     cols = ['held-out mode', 'arm (n seeds)', 'hack on m %', 'designed exploit on m %', 'Δ vs vanilla pp', 'reads (vs vanilla)',
             'Δ vs random_V pp', 'reads (vs random_V)', 'solve on m %', 'Δsolve vs vanilla pp', 'note', 'baselines']

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, json, os, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 import projected_grpo
 from .rewards import MODES
