@@ -61,9 +61,9 @@ import projected_grpo.project as proj
 from projected_grpo.rewards import grade_many
 from projected_grpo.adapter import knob_groups, merged, load_model
 from projected_grpo.problems import render_prompt
-from projected_grpo.grpo import StepCfg, grpo_step, sample
+from projected_grpo.grpo import grpo_step, sample, micro_batches
 from projected_grpo.project import project_all, cin_rows, drift
-from projected_grpo.train import make_config, setup_run, step_seed, rates, schedule
+from projected_grpo.train import make_config, setup_run, step_seed, step_cfg, rates, schedule
 
 TARGETS = ('q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj')
 
@@ -119,12 +119,13 @@ def fmt_load(l): return '/'.join(f'{x:.2f}' for x in l)
 
 
 # ---------------------------------------------------------------- the floor: the step's matmul FLOPs at measured mm speed
-def matmuls(c, shape, beta: bool) -> dict:
+def matmuls(c, shape, beta: bool, micro: int = 64, micro_tokens: int = 0) -> dict:
     """The step's matmuls `(M, K, N) → count`, by phase, for a Qwen3 config `c` and one step's `shape` (per-row prompt
     and completion lengths, the rows kept for the loss). Generation with a KV cache: a prefill over the left-padded
-    prompts, then one token per still-running row per step (attention over the cache). Training: forward over the kept
-    rows padded to the longest, the reference forward when beta > 0, and backward = dx for every linear plus the knob's
-    two rank-r projections (Vh x, Uᵀ dy), 2× the attention matmuls, and the head's dx at completion tokens."""
+    prompts, then one token per still-running row per step (attention over the cache). Training, per micro-batch of the
+    kept rows as `grpo_step` lays them out (`micro`, `micro_tokens`), each padded to its longest row: forward, the
+    reference forward when beta > 0, and backward = dx for every linear plus the knob's two rank-r projections (Vh x,
+    Uᵀ dy), 2× the attention matmuls, and the head's dx at completion tokens."""
     d, H, KV, hd, I, nl, voc = (c.hidden_size, c.num_attention_heads, c.num_key_value_heads, c.head_dim,
                                 c.intermediate_size, c.num_hidden_layers, c.vocab_size)
     lin = [(d, H*hd), (d, KV*hd), (d, KV*hd), (H*hd, d), (d, I), (d, I), (I, d)]       # (d_in, d_out) per layer
@@ -140,8 +141,9 @@ def matmuls(c, shape, beta: bool) -> dict:
         for K_, N_ in lin: add('generation', a, K_, N_, nl)
         add('generation', a*H, hd, L + t + 1, nl); add('generation', a*H, L + t + 1, hd, nl); add('generation', a, d, voc)
     kept = shape['kept']
-    if kept:
-        T = max(shape['prompt'][i] + shape['comp'][i] for i in kept); B = len(kept); C = sum(shape['comp'][i] for i in kept)
+    lens = [shape['prompt'][i] + shape['comp'][i] for i in kept]
+    for part in (micro_batches(lens, micro, micro_tokens) if kept else []):
+        T = max(lens[j] for j in part); B = len(part); C = sum(shape['comp'][kept[j]] for j in part)
         for f in range(2 if beta else 1):                                        # forward (+ the reference forward)
             for K_, N_ in lin: add('training', B*T, K_, N_, nl)
             add('training', B*H*T, hd, T, nl); add('training', B*H*T, T, hd, nl); add('training', C, d, voc)
@@ -162,10 +164,10 @@ def mm_seconds(shapes: set, reps: int = 5) -> dict:
         out[(M, K, N)] = statistics.median(ts)
     return out
 
-def floor_of(c, shapes: list, beta: bool) -> dict:
+def floor_of(c, shapes: list, beta: bool, micro: int = 64, micro_tokens: int = 0) -> dict:
     """Per phase: the matmul GFLOP of a median step and the floor — those matmuls' measured `torch.mm` seconds summed
     (decode's per-row-count shapes timed at their real sizes). Nothing else (attention softmax, norms, the grader) counts."""
-    per = [matmuls(c, s, beta) for s in shapes]
+    per = [matmuls(c, s, beta, micro, micro_tokens) for s in shapes]
     allshapes = {k for p in per for ph in p.values() for k in ph}
     sec = mm_seconds(allshapes)
     res = {}
@@ -188,8 +190,7 @@ def our_run(cfg, min_new: int | None = None):
     params = [p for g in knob_groups(W, cfg.weight_decay) for p in g['params']]
     opt = torch.optim.AdamW(knob_groups(W, cfg.weight_decay), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule(cfg))
-    scfg = StepCfg(G_s=cfg.G_s, G_t=cfg.G_t, max_new=cfg.max_new, temperature=cfg.temperature, eps=cfg.eps,
-                   beta=cfg.beta, loss=cfg.loss, adv=cfg.adv, micro=cfg.micro)
+    scfg = step_cfg(cfg)
     log = tempfile.TemporaryFile('w')
     return dict(cfg=cfg, model=model, tok=tok, W=W, problems=problems, by_id={p.id: p for p in problems}, pool=pool,
                 V=V, params=params, opt=opt, sched=sched, scfg=scfg, log=log, wall=[], cpu=[], parts=[], n_kept=[],
@@ -497,8 +498,10 @@ def bench_tiny(a):
                                    '--seed', '97', '--runs_dir', str(tmp/'beside'), '--quiet'],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        kw = dict(seed=a.seed, runs_dir=str(tmp), threads=a.threads, steps=10**6, eval_every=0, ckpt_every=10**9)
+        kw = dict(seed=a.seed, runs_dir=str(tmp), threads=a.threads, steps=10**6, eval_every=0, ckpt_every=10**9, **a.set)
         none, erase = (our_run(make_config('tiny', arm=arm, **kw), min_new=0) for arm in ('none', 'erase'))
+        vs = our_run(make_config('tiny', arm='none', **{**kw, **a.vs}), min_new=0) if a.vs else None
+        runs = [('ours none', none), ('ours erase', erase)] + ([('none + ' + ' '.join(f'{k}={v}' for k, v in a.vs.items()), vs)] if vs else [])
         if beside:                                                       # wait until the run beside is stepping
             t = time.time()
             while not (tmp/'beside'/'tiny'/'none'/'s97'/'timing.jsonl').exists() and time.time() - t < 600:
@@ -506,37 +509,46 @@ def bench_tiny(a):
                 time.sleep(1)
         cfg = none['cfg']
         print(f"\n== tiny preset: the organism ({sum(p.numel() for p in none['model'].parameters())/1e6:.2f}M weights), "
-              f"prompts/step={cfg.prompts} G={cfg.G} max_new={cfg.max_new} (natural lengths) beta={cfg.beta}; "
+              f"prompts/step={cfg.prompts} G={cfg.G} max_new={cfg.max_new} (natural lengths) beta={cfg.beta}"
+              f"{' (--set ' + ' '.join(f'{k}={v}' for k, v in a.set.items()) + ')' if a.set else ''}; "
               f"{'a second tiny run beside it' if beside else 'alone'}; {a.warmup} warm-up + {a.steps} timed rounds", flush=True)
         load0 = os.getloadavg()
         for i in range(a.warmup + a.steps):
             torch.set_num_threads(a.threads)
-            for run in ((none, erase) if i % 2 == 0 else (erase, none)): our_step(run, i)
+            order = [r for _, r in runs]
+            for run in order[i % len(order):] + order[:i % len(order)]: our_step(run, i)   # each first in turn
         W_ = a.warmup
         m_none, m_er = statistics.median(none['wall'][W_:]), statistics.median(erase['wall'][W_:])
         print(f"{'per step (s)':14s} {'wall median':>11s} {'IQR':>7s} {'CPU median':>10s}")
-        for k, run in (('ours none', none), ('ours erase', erase)):
+        for k, run in runs:
             m, iqr = med_iqr(run['wall'][W_:])
             print(f"{k:14s} {m:11.3f} {iqr:7.3f} {statistics.median(run['cpu'][W_:]):10.3f}")
         p2 = statistics.median(e/o for e, o in zip(erase['wall'][W_:], none['wall'][W_:]))
         print(f"tiny step (none) = {m_none:.3f} s  target <= 0.6 {'with a run beside' if beside else 'alone (target is with a run beside)'}: "
               f"{'MET' if m_none <= 0.6 else 'NOT MET'}; erase/none {m_er/m_none:.3f} (median of per-round ratios {p2:.3f})")
-        for k, run in (('ours none', none), ('ours erase', erase)):
+        if vs:
+            p3 = statistics.median(v/o for v, o in zip(vs['wall'][W_:], none['wall'][W_:]))
+            print(f"{runs[2][0]} / none: {statistics.median(vs['wall'][W_:])/m_none:.3f} (median of per-round ratios {p3:.3f}; "
+                  f"the same seed, so the same prompts; the sampled completions part ways after the first update)")
+        for k, run in runs:
             keys = list(dict.fromkeys(x for p in run['parts'][W_:] for x in p))
             print(f"  {k:10s} " + ', '.join(f"{x} {statistics.median(p.get(x, 0.) for p in run['parts'][W_:]):.3f}" for x in keys))
-        fl = floor_of(none['model'].config, none['shapes'][W_:], bool(cfg.beta))
-        gen = statistics.median(p.get('generation', 0.) for p in none['parts'][W_:])
-        trn = statistics.median(p.get('forward', 0.) + p.get('backward', 0.) for p in none['parts'][W_:])
-        print(f"floor (matmul FLOPs at this machine's torch.mm speed, timed now): generation {fl['generation']['gflop']:.2f} "
-              f"GFLOP → {fl['generation']['floor']:.3f} s (ours {gen:.3f}, ×{gen/fl['generation']['floor']:.1f}); training "
-              f"fwd+bwd {fl['training']['gflop']:.2f} GFLOP → {fl['training']['floor']:.3f} s (ours {trn:.3f}, "
-              f"×{trn/fl['training']['floor']:.1f}); whole step floor {fl['step']['floor']:.3f} s → step/floor "
-              f"{m_none/fl['step']['floor']:.1f} (the rest: grading in the sandbox, norms, softmax, Python)")
+        for k, run in runs[::2]:
+            c_ = run['cfg']
+            fl = floor_of(run['model'].config, run['shapes'][W_:], bool(c_.beta), c_.micro, c_.micro_tokens)
+            gen = statistics.median(p.get('generation', 0.) for p in run['parts'][W_:])
+            trn = statistics.median(p.get('forward', 0.) + p.get('backward', 0.) for p in run['parts'][W_:])
+            print(f"floor of {k} (matmul FLOPs at this machine's torch.mm speed, timed now): generation "
+                  f"{fl['generation']['gflop']:.2f} GFLOP → {fl['generation']['floor']:.3f} s (ours {gen:.3f}, "
+                  f"×{gen/fl['generation']['floor']:.1f}); training fwd+bwd {fl['training']['gflop']:.2f} GFLOP → "
+                  f"{fl['training']['floor']:.3f} s (ours {trn:.3f}, ×{trn/fl['training']['floor']:.1f}); whole step floor "
+                  f"{fl['step']['floor']:.3f} s → step/floor {statistics.median(run['wall'][W_:])/fl['step']['floor']:.1f} "
+                  f"(the rest: grading in the sandbox, norms, softmax, Python)")
         from projected_grpo.train import evaluate
         t = time.perf_counter()
         evaluate(none['model'], none['W'], none['tok'], none['problems'], make_config('tiny', **kw), 0)
         ev = time.perf_counter() - t
-        preset = make_config('tiny')
+        preset = make_config('tiny', **a.set)
         n_eval = sum(1 for st in range(preset.steps) if (preset.eval_every and (st + 1) % preset.eval_every == 0) or st + 1 == preset.steps)
         run_s = preset.steps * m_none + n_eval * ev
         print(f"one final evaluation ({len(none['problems'])} problems × {preset.eval_n}): {ev:.1f} s; a tiny run ≈ "
@@ -544,7 +556,7 @@ def bench_tiny(a):
               f"(17 runs: 5 arms × 3 seeds + 2 more vanilla seeds, 2 side by side) ≈ {17*run_s/2/60:.0f} min + the organism build "
               f"(step cost measured {'with' if beside else 'without'} a run beside)")
         print(f"load average: before {fmt_load(load0)}, after {fmt_load(os.getloadavg())}")
-        for run in (none, erase): run['log'].close()
+        for _, run in runs: run['log'].close()
     finally:
         if beside: beside.kill(); beside.wait()
         import shutil; shutil.rmtree(tmp, ignore_errors=True)
@@ -573,7 +585,14 @@ def main(argv=None):
                     help="skip re-timing the real train() loop (arm none) after the interleaved steps")
     ap.add_argument('--tiny', action='store_true', help="the tiny preset's own step (organism, natural lengths, no TRL), with the floor")
     ap.add_argument('--beside', action='store_true', help="with --tiny: a second tiny training run beside it during the timing")
+    ap.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help="with --tiny: values on top of the preset, every arm")
+    ap.add_argument('--vs', nargs='*', default=[], metavar='KEY=VALUE',
+                    help="with --tiny: a third interleaved arm, none with these values on top (e.g. micro_tokens=1024)")
     a = ap.parse_args(argv)
+    for k in ('set', 'vs'):
+        bad = [x for x in getattr(a, k) if '=' not in x]
+        if bad: ap.error(f"--{k} {bad[0]!r}: use KEY=VALUE")
+        setattr(a, k, dict(x.split('=', 1) for x in getattr(a, k)))
     if a.tiny:
         torch.set_num_threads(a.threads)
         print(f"bench_grpo --tiny: torch {torch.__version__}, {os.cpu_count()} CPUs, torch threads {a.threads}, "

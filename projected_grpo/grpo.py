@@ -12,7 +12,7 @@ from .problems import render_prompt
 from .adapter import zeroed, per_row, per_row_grads, pad_rows, sample
 
 # %% auto #0
-__all__ = ['encode_completion', 'advantages', 'token_logps', 'grpo_loss', 'StepCfg', 'graded', 'grpo_step']
+__all__ = ['encode_completion', 'advantages', 'token_logps', 'grpo_loss', 'StepCfg', 'micro_batches', 'graded', 'grpo_step']
 
 # %% ../nbs/05_grpo.ipynb #1a0b744d
 def encode_completion(tok, text: str) -> list[int]:
@@ -73,8 +73,21 @@ class StepCfg:
     "The GRPO knobs of one step (a view of the run config in 06)."
     G_s: int = 8; G_t: int = 0; max_new: int = 48; temperature: float = 1.0
     eps: float = 0.2; beta: float = 0.0; loss: str = 'dr'; adv: str = 'dr'; micro: int = 64
+    micro_tokens: int = 0     # > 0: rows sorted by length, a micro-batch's padded size (rows × longest) at most this
     sampler: str = 'lean'     # 02's decode loop; 'generate' = HF generate (any architecture)
     max_failed: float = 0.1   # the run stops when more than this share of a step's new grades failed in the sandbox
+
+def micro_batches(lens: list[int], rows: int, tokens: int = 0) -> list[list[int]]:
+    """Positions `0…N−1` of rows with lengths `lens`, split into micro-batches of at most `rows` rows. `tokens = 0`: in
+    order. `tokens > 0`: longest first, and a batch closes when one more row would take its padded size (rows × its
+    longest) past `tokens` — rows of like length go together, so a short row no longer pays for a long one's padding."""
+    if rows < 1: raise ValueError(f"micro={rows}: a micro-batch needs at least one row")
+    if tokens <= 0: return [list(range(s, min(s + rows, len(lens)))) for s in range(0, len(lens), rows)]
+    out, cur = [], []
+    for i in sorted(range(len(lens)), key=lambda i: -lens[i]):       # stable: equal lengths keep their order
+        if cur and (len(cur) == rows or (len(cur) + 1) * lens[cur[0]] > tokens): out.append(cur); cur = []
+        cur.append(i)
+    return out + [cur] if cur else out
 
 def _rates(recs, key, src):
     xs = [r[key] for r in recs if r['source'] == src]
@@ -131,8 +144,9 @@ def grpo_step(model, wrappers, tok, problems: list, pool: dict | None, cfg: Step
     loss_total, rows = 0.0, {}
     if kept:
         with per_row(wrappers):
-            for s in range(0, len(kept), cfg.micro):
-                idx = kept[s:s + cfg.micro]
+            parts = micro_batches([len(prompt_ids[i]) + len(comps[i]) for i in kept], cfg.micro, cfg.micro_tokens)
+            for part in parts:
+                idx = [kept[j] for j in part]
                 b = pad_rows([prompt_ids[i] for i in idx], [comps[i] for i in idx], tok.pad_token_id)
                 ids, attn, mask = (b[k].to(model.device) for k in ('ids', 'attn', 'mask'))
                 logp = token_logps(model, ids, attn, mask[:, 1:])
@@ -144,7 +158,8 @@ def grpo_step(model, wrappers, tok, problems: list, pool: dict | None, cfg: Step
                 if cfg.loss == 'grpo': loss = loss * len(idx) / len(kept)  # per-response mean over all kept rows
                 loss.backward()
                 loss_total += loss.item()
-            rows = per_row_grads(wrappers)                               # module → [N_kept, r]
+            back = torch.tensor([j for part in parts for j in part]).argsort()   # forward order → kept order
+            rows = {n: g[back] for n, g in per_row_grads(wrappers).items()}       # module → [N_kept, r]
     src = torch.tensor([recs[i]['source'] == 'teacher' for i in kept])
     g_s = {n: g[~src].sum(0) for n, g in rows.items()}
     g_t = {n: g[src].sum(0) for n, g in rows.items()}

@@ -22,10 +22,10 @@ from .problems import render_prompt
 
 # %% auto #0
 __all__ = ['ARMS', 'BASIS_OF_ARM', 'PRESETS', 'CHOICES', 'LOGS', 'CAPTURE_KINDS', 'Config', 'make_config', 'run_dir', 'schedule',
-           'step_seed', 'rates', 'jsonable', 'split_of', 'eval_seed', 'evaluate', 'eval_rates', 'evaluate_all',
-           'eval_row', 'setup_run', 'pilot_pairs', 'capture_bases', 'mixed_groups', 'capture_row', 'model_spec',
-           'in_module_order', 'config_diff', 'train', 'summarize', 'load_run_config', 'evaluate_run', 'Tracker',
-           'parser', 'eval_parser', 'main']
+           'step_seed', 'step_cfg', 'rates', 'jsonable', 'split_of', 'eval_seed', 'evaluate', 'eval_rates',
+           'evaluate_all', 'eval_row', 'setup_run', 'pilot_pairs', 'capture_bases', 'mixed_groups', 'capture_row',
+           'model_spec', 'in_module_order', 'config_diff', 'train', 'summarize', 'load_run_config', 'evaluate_run',
+           'Tracker', 'parser', 'eval_parser', 'main']
 
 # %% ../nbs/06_train.ipynb #754bf387
 ARMS = ('none', 'erase', 'route', 'random_V', 'shuffled_V', 'nonhack_V', 'meandiff_V', 'no_teacher')
@@ -42,6 +42,7 @@ class Config:
     # GRPO (05)
     steps: int = 6; prompts: int = 2; G: int = 6; mix_ratio: float = 0.34; max_new: int = 24
     temperature: float = 1.0; beta: float = 0.0; eps: float = 0.2; loss: str = 'dr'; adv: str = 'dr'; micro: int = 64
+    micro_tokens: int = 0   # > 0: the loss's rows sorted by length into micro-batches of ≤ this many padded tokens (05)
     sampler: str = 'lean'   # rollouts and evaluations: 02's KV-cached decode loop (Qwen3), or 'generate' (HF, any model)
     # optimizer
     optimizer: str = 'adamw'; lr: float = 2e-2; weight_decay: float = 0.0; clip: float = 1.0
@@ -123,6 +124,7 @@ def make_config(preset: str = 'smoke', **kw) -> Config:
         if getattr(cfg, k) < 1: raise ValueError(f"{k}={getattr(cfg, k)}: must be ≥ 1")
     if not 0 <= cfg.mix_ratio < 1: raise ValueError(f"mix_ratio={cfg.mix_ratio}: must be in [0, 1)")
     if cfg.lr <= 0: raise ValueError(f"lr={cfg.lr}: must be > 0")
+    if cfg.micro_tokens < 0: raise ValueError(f"micro_tokens={cfg.micro_tokens}: must be ≥ 0 (0: rows in order, `micro` at a time)")
     if not 0 <= cfg.momentum < 1: raise ValueError(f"momentum={cfg.momentum}: must be in [0, 1)")
     if cfg.momentum and cfg.optimizer != 'sgd':
         raise ValueError(f"momentum={cfg.momentum} with optimizer={cfg.optimizer!r}: momentum is SGD's; AdamW has its own moments")
@@ -164,6 +166,11 @@ def schedule(cfg: Config):
     return f
 
 def step_seed(cfg: Config, step: int) -> int: return cfg.seed*100_003 + step
+
+def step_cfg(cfg: Config) -> StepCfg:
+    "The run config's view for one GRPO step (05)."
+    return StepCfg(G_s=cfg.G_s, G_t=cfg.G_t, max_new=cfg.max_new, temperature=cfg.temperature, eps=cfg.eps, beta=cfg.beta,
+                   loss=cfg.loss, adv=cfg.adv, micro=cfg.micro, micro_tokens=cfg.micro_tokens, sampler=cfg.sampler)
 
 def _mean(xs):
     xs = [float(x) for x in xs if x is not None]
@@ -357,8 +364,7 @@ def train(cfg: Config, progress: bool = True) -> dict:
         for f in LOGS: _truncate_jsonl(out/f, ck['step'])
     else:
         for f in LOGS: (out/f).unlink(missing_ok=True)
-    scfg = StepCfg(G_s=cfg.G_s, G_t=cfg.G_t, max_new=cfg.max_new, temperature=cfg.temperature, eps=cfg.eps,
-                   beta=cfg.beta, loss=cfg.loss, adv=cfg.adv, micro=cfg.micro, sampler=cfg.sampler)
+    scfg = step_cfg(cfg)
     grades = {}                                                            # the grader's answers, memoised (05)
     measure_only = cfg.arm == 'none'
     proj_arm = 'none' if measure_only else ('route' if cfg.arm == 'route' else 'erase')
