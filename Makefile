@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 VENV ?= . .venv/bin/activate &&
 
-.PHONY: setup reproduce experiment frontier test export readme
+.PHONY: setup reproduce experiment frontier organism-next test export readme
 setup:
 	@bash tools/setup.sh
 
@@ -97,6 +97,17 @@ shared-lomo: setup
 	$(SWEEP_TINY) --arms random_V --seeds $(LOMO_SEEDS) --set k=$(SHARED_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
 	$(SWEEP_TINY) --arms --seeds $(LOMO_SEEDS) --set basis=shared k=$(SHARED_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)/shared-lomo
+
+# the next generation's GRPO recipe (02b, chosen on the vanilla arm alone): 8 prompts a step, 16 samples each, the lr
+# decaying from 6e-2, the loss's rows in length-sorted micro-batches; vanilla on the organism's five seeds, read like
+# the preset's (figures/next/). About 11 minutes a run two at a time: 35 minutes for the five, organism build aside.
+NEXT_SET ?= prompts=8 G=16 schedule=cosine lr=6e-2 micro_tokens=1024
+NEXT_RUNS ?= $(RUNS)/next
+organism-next: setup
+	$(VENV) python -m projected_grpo.organism build
+	$(VENV) python -m projected_grpo.sweep --preset tiny --arms none --seeds $(SEEDS) $(ORGANISM_SEEDS) --runs_dir $(NEXT_RUNS) --set $(NEXT_SET)
+	mkdir -p $(FIGS)/next
+	$(VENV) python bench/organism_curves.py $(foreach s,$(SEEDS) $(ORGANISM_SEEDS),$(NEXT_RUNS)/tiny/none/s$(s)) --out $(FIGS)/next/organism_curves.png --md $(FIGS)/next/organism_table.md
 
 # pytest: two workers (pytest-xdist), each test file on one of them (module fixtures are built once)
 test: setup
