@@ -109,6 +109,14 @@ organism-next: setup
 	mkdir -p $(FIGS)/next
 	$(VENV) python bench/organism_curves.py $(foreach s,$(SEEDS) $(ORGANISM_SEEDS),$(NEXT_RUNS)/tiny/none/s$(s)) --out $(FIGS)/next/organism_curves.png --md $(FIGS)/next/organism_table.md
 
+# and the decisive comparison on it, before the grid moves over: erase − random_V at k = NEXT_K (floor_q off) on the
+# same five seeds, read by 07's frontier into figures/next/ (ten more runs, about 12 minutes each two at a time)
+NEXT_K ?= 16
+.PHONY: next
+next: organism-next
+	$(VENV) python -m projected_grpo.sweep --preset tiny --arms erase random_V --seeds $(SEEDS) $(ORGANISM_SEEDS) --runs_dir $(NEXT_RUNS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0
+	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(NEXT_RUNS)/tiny --fig_dir $(FIGS)/next
+
 # pytest: two workers (pytest-xdist), each test file on one of them (module fixtures are built once)
 test: setup
 	$(VENV) nbdev_test --n_workers 2 --timing
