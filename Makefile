@@ -109,12 +109,20 @@ organism-next: setup
 	mkdir -p $(FIGS)/next
 	$(VENV) python bench/organism_curves.py $(foreach s,$(SEEDS) $(ORGANISM_SEEDS),$(NEXT_RUNS)/tiny/none/s$(s)) --out $(FIGS)/next/organism_curves.png --md $(FIGS)/next/organism_table.md
 
-# and the decisive comparison on it, before the grid moves over: erase − random_V at k = NEXT_K (floor_q off) on the
-# same five seeds, read by 07's frontier into figures/next/ (ten more runs, about 12 minutes each two at a time)
+# and the experiment's second round on it (figures/next/): at k = NEXT_K per module (floor_q off), the real basis against
+# its two controls (random_V, nonhack_V) on the same five seeds, route on NEXT_ROUTE_SEEDS, and leave-one-mode-out on
+# NEXT_LOMO_SEEDS (erase with V built without mode m, read on m against random_V at the same k); read by 07's frontier.
+# 15 + 3 + 18 runs at 11–16 minutes each two at a time (about 4.5 hours); finished runs are skipped.
 NEXT_K ?= 16
+NEXT_ROUTE_SEEDS ?= 41 42 43
+NEXT_LOMO_SEEDS ?= 41 42 43
+NEXT_SWEEP = $(VENV) python -m projected_grpo.sweep --preset tiny --runs_dir $(NEXT_RUNS)
 .PHONY: next
 next: organism-next
-	$(VENV) python -m projected_grpo.sweep --preset tiny --arms erase random_V --seeds $(SEEDS) $(ORGANISM_SEEDS) --runs_dir $(NEXT_RUNS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0
+	$(NEXT_SWEEP) --arms erase random_V --seeds $(SEEDS) $(ORGANISM_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0
+	$(NEXT_SWEEP) --arms --seeds $(NEXT_LOMO_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
+	$(NEXT_SWEEP) --arms nonhack_V --seeds $(SEEDS) $(ORGANISM_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0
+	$(NEXT_SWEEP) --arms route --seeds $(NEXT_ROUTE_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(NEXT_RUNS)/tiny --fig_dir $(FIGS)/next
 
 # pytest: two workers (pytest-xdist), each test file on one of them (module fixtures are built once)

@@ -818,7 +818,8 @@ def fig_heldout(mrows: list[dict], mtab: list[dict], path) -> Path:
     return _save(fig, path, 'Leave-one-mode-out: V and teacher pool built without the mode on the x axis')
 
 # %% ../nbs/07_health.ipynb #7873af69
-FRONTIER_ARMS = ('erase', 'random_V', 'nonhack_V')   # one line each: the real basis and its two subspace controls
+FRONTIER_ARMS = ('erase', 'random_V', 'nonhack_V', 'route')   # the real basis, its two subspace controls, and route (twice: its
+                                                                 # quarantine kept, and ablated as deployed)
 BASIS_NAME = {a: BASIS_OF_ARM.get(a, 'real') for a in ARMS}   # arm → the kind of basis it projects with (06)
 
 def damage(t: dict, van: dict | None) -> str:
@@ -840,13 +841,16 @@ def frontier_points(T: list[dict]) -> list[dict]:
     for a, b, k, q in sorted({key(t) for t in E if t['arm'] in FRONTIER_ARMS}, key=lambda x: (FRONTIER_ARMS.index(x[0]), x[1] != 'svd', x[1], x[2], -(x[3] or 0))):
         runs = sorted((t for t in E if key(t) == (a, b, k, q)), key=lambda t: t['seed'])
         ok = [t for t in runs if not t['damage']]
-        val = lambda ts, f: {t['seed']: t[f] for t in ts if t.get(f) is not None}
         ctl = lambda arm: [t for t in E if key(t) == (arm, 'svd', k, q) and not t['damage']]
-        d = {f'd_{f}': paired_delta(val(ok, f), val(list(van.values()), f)) for f in ('hack', 'solve')}
-        if a == 'erase': d.update({f'd_{f}_{c}': paired_delta(val(ok, f), val(ctl(arm), f))
-                                   for c, arm in (('random', 'random_V'), ('nonhack', 'nonhack_V')) for f in ('hack', 'solve')})
-        pts.append(dict(arm=a, basis=b.replace('svd', 'real') if a == 'erase' else BASIS_NAME[a], k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
-                        hack=seed_stats(val(ok, 'hack')), solve=seed_stats(val(ok, 'solve')), fmt=seed_stats(val(ok, 'fmt')), **d))
+        for pre in ('', 'abl_') if a == 'route' else ('',):           # route's δS_hack kept ('') and ablated ('abl_')
+            val = lambda ts, f: {t['seed']: t[pre + f] for t in ts if t.get(pre + f) is not None}
+            vv = lambda ts, f: {t['seed']: t[f] for t in ts if t.get(f) is not None}    # vanilla and the controls: no quarantine
+            d = {f'd_{f}': paired_delta(val(ok, f), vv(list(van.values()), f)) for f in ('hack', 'solve')}
+            if a == 'erase': d.update({f'd_{f}_{c}': paired_delta(val(ok, f), vv(ctl(arm), f))
+                                       for c, arm in (('random', 'random_V'), ('nonhack', 'nonhack_V')) for f in ('hack', 'solve')})
+            basis = b.replace('svd', 'real') if a == 'erase' else BASIS_NAME[a] + (', ablated' if pre else '')
+            pts.append(dict(arm=a, basis=basis, k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
+                            hack=seed_stats(val(ok, 'hack')), solve=seed_stats(val(ok, 'solve')), fmt=seed_stats(val(ok, 'fmt')), **d))
     return pts
 
 def _capture(run) -> dict:
@@ -923,9 +927,10 @@ def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
             for t in p['runs']: ax.plot(t['solve'], t['hack'], 'x' if t['damage'] else '.', color=c, alpha=0.45, ms=7 if t['damage'] else 6)
         ok = [p for p in ps if p['hack']['mean'] is not None]
         if not ok: continue
-        ls = '-' if q == 0 else ':'
-        ax.plot([p['solve']['mean'] for p in ok], [p['hack']['mean'] for p in ok], 'o' + ls, color=c, lw=1.6, ms=6,
-                label=f"{a} ({b} basis{'' if q in (0, None) else f', floor_q {q:g}'})")
+        ls, abl = '-' if q == 0 else ':', b.endswith(', ablated')                # route's ablated line: dashed, hollow
+        ax.plot([p['solve']['mean'] for p in ok], [p['hack']['mean'] for p in ok], 'o' + ('--' if abl else ls), color=c, lw=1.6, ms=6,
+                mfc='none' if abl else c, label=f"{a} ({b.replace(', ablated', '')} basis{'' if q in (0, None) else f', floor_q {q:g}'}"
+                                                 f"{', δS_hack ablated' if abl else ''})")
         for p in ok: ax.annotate(f"k={p['k']}", (p['solve']['mean'], p['hack']['mean']), textcoords='offset points', xytext=(5, 4), fontsize=7, color=c)
     ax.set(xlabel='solve on solvable problems (final evaluation)', ylabel='hack on unsolvable problems (final evaluation)',
            xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
@@ -947,6 +952,10 @@ def frontier_headline(pts: list[dict], pooled: list[dict] = ()) -> str:
         nh = f"; erase − nonhack_V (clean-vs-clean basis), hack: {headline_sentence(dn, 'hack')}" if dn['n'] else ''
         lines.append(f"- k = {p['k']}{q}, erase ({p['basis']} basis) − random_V, hack on unsolvable problems: {headline_sentence(d, 'hack')}; "
                      f"solve on solvable problems: {headline_sentence(ds, 'solve')}{nh}{dmg}.")
+    for p in [p for p in pts if p['arm'] == 'route' and p['d_hack']['mean'] is not None]:   # no random route: vs vanilla
+        how = 'quarantine δS_hack ablated, as deployed' if p['basis'].endswith('ablated') else 'quarantine kept'
+        lines.append(f"- k = {p['k']}, route ({how}) − vanilla, hack on unsolvable problems: {headline_sentence(p['d_hack'], 'hack')}; "
+                     f"solve on solvable problems: {headline_sentence(p['d_solve'], 'solve')}.")
     for p in pooled:                                                     # leave-one-mode-out at a frontier size
         d, dv, ds, dk = p['d_hack_random'], p['d_hack_vanilla'], p['d_solve_vanilla'], p['d_hack_known_random']
         if d['mean'] is None and dv['mean'] is None: continue
