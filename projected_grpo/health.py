@@ -818,8 +818,8 @@ def fig_heldout(mrows: list[dict], mtab: list[dict], path) -> Path:
     return _save(fig, path, 'Leave-one-mode-out: V and teacher pool built without the mode on the x axis')
 
 # %% ../nbs/07_health.ipynb #7873af69
-FRONTIER_ARMS = ('erase', 'random_V', 'nonhack_V', 'route')   # the real basis, its two subspace controls, and route (twice: its
-                                                                 # quarantine kept, and ablated as deployed)
+FRONTIER_ARMS = ('erase', 'random_V', 'nonhack_V', 'route')   # the real basis, its two subspace controls, and route at a
+                                                                 # frontier size (twice: quarantine kept, and ablated as deployed)
 BASIS_NAME = {a: BASIS_OF_ARM.get(a, 'real') for a in ARMS}   # arm → the kind of basis it projects with (06)
 
 def damage(t: dict, van: dict | None) -> str:
@@ -838,7 +838,8 @@ def frontier_points(T: list[dict]) -> list[dict]:
     for t in E: t['damage'] = damage(t, van.get(t['seed'])) if t['arm'] != 'none' else ''
     key = lambda t: (t['arm'], t.get('basis', 'svd'), t['k'], t['floor_q'])
     pts = []
-    for a, b, k, q in sorted({key(t) for t in E if t['arm'] in FRONTIER_ARMS}, key=lambda x: (FRONTIER_ARMS.index(x[0]), x[1] != 'svd', x[1], x[2], -(x[3] or 0))):
+    on = lambda t: t['arm'] in FRONTIER_ARMS and (t['arm'] != 'route' or t.get('variant'))   # route: at a frontier size only
+    for a, b, k, q in sorted({key(t) for t in E if on(t)}, key=lambda x: (FRONTIER_ARMS.index(x[0]), x[1] != 'svd', x[1], x[2], -(x[3] or 0))):
         runs = sorted((t for t in E if key(t) == (a, b, k, q)), key=lambda t: t['seed'])
         ok = [t for t in runs if not t['damage']]
         ctl = lambda arm: [t for t in E if key(t) == (arm, 'svd', k, q) and not t['damage']]
