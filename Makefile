@@ -112,7 +112,7 @@ organism-next: setup
 # and the experiment's second round on it (figures/next/): at k = NEXT_K per module (floor_q off), the real basis against
 # its two controls (random_V, nonhack_V) on the same five seeds, route on NEXT_ROUTE_SEEDS, and leave-one-mode-out on
 # NEXT_LOMO_SEEDS (erase with V built without mode m, read on m against random_V at the same k); read by 07's frontier.
-# 15 + 3 + 18 runs at 11–16 minutes each two at a time (about 4.5 hours); finished runs are skipped.
+# 41 runs with organism-next's five, 10–18 minutes each two at a time: about 4 hours; finished runs are skipped.
 NEXT_K ?= 16
 NEXT_ROUTE_SEEDS ?= 41 42 43
 NEXT_LOMO_SEEDS ?= 41 42 43

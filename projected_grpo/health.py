@@ -924,11 +924,12 @@ def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
                     label=f'vanilla (n={len(van)})', zorder=5)
     for (a, b, q), ps in itertools.groupby(pts, key=lambda p: (p['arm'], p['basis'], p['floor_q'])):
         ps, c = list(ps), {'contrast': _PALETTE[7], 'real+onpolicy': _PALETTE[8], 'shared': _PALETTE[5]}.get(b, color(a))
+        ls, abl = '-' if q == 0 else ':', b.endswith(', ablated')                # route's ablated line: dashed, hollow
         for p in ps:
-            for t in p['runs']: ax.plot(t['solve'], t['hack'], 'x' if t['damage'] else '.', color=c, alpha=0.45, ms=7 if t['damage'] else 6)
+            for t in p['runs']: ax.plot(t['abl_solve' if abl else 'solve'], t['abl_hack' if abl else 'hack'], 'x' if t['damage'] else '.',
+                                        color=c, alpha=0.45, ms=7 if t['damage'] else 6, mfc='none' if abl else c)
         ok = [p for p in ps if p['hack']['mean'] is not None]
         if not ok: continue
-        ls, abl = '-' if q == 0 else ':', b.endswith(', ablated')                # route's ablated line: dashed, hollow
         ax.plot([p['solve']['mean'] for p in ok], [p['hack']['mean'] for p in ok], 'o' + ('--' if abl else ls), color=c, lw=1.6, ms=6,
                 mfc='none' if abl else c, label=f"{a} ({b.replace(', ablated', '')} basis{'' if q in (0, None) else f', floor_q {q:g}'}"
                                                  f"{', δS_hack ablated' if abl else ''})")
