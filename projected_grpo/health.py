@@ -843,14 +843,14 @@ def frontier_points(T: list[dict]) -> list[dict]:
         runs = sorted((t for t in E if key(t) == (a, b, k, q)), key=lambda t: t['seed'])
         ok = [t for t in runs if not t['damage']]
         ctl = lambda arm: [t for t in E if key(t) == (arm, 'svd', k, q) and not t['damage']]
+        vv = lambda ts, f: {t['seed']: t[f] for t in ts if t.get(f) is not None}   # seed → value (vanilla, controls: no quarantine)
         for pre in ('', 'abl_') if a == 'route' else ('',):           # route's δS_hack kept ('') and ablated ('abl_')
-            val = lambda ts, f: {t['seed']: t[pre + f] for t in ts if t.get(pre + f) is not None}
-            vv = lambda ts, f: {t['seed']: t[f] for t in ts if t.get(f) is not None}    # vanilla and the controls: no quarantine
+            val = lambda ts, f: vv(ts, pre + f)
             d = {f'd_{f}': paired_delta(val(ok, f), vv(list(van.values()), f)) for f in ('hack', 'solve')}
             if a == 'erase': d.update({f'd_{f}_{c}': paired_delta(val(ok, f), vv(ctl(arm), f))
                                        for c, arm in (('random', 'random_V'), ('nonhack', 'nonhack_V')) for f in ('hack', 'solve')})
             basis = b.replace('svd', 'real') if a == 'erase' else BASIS_NAME[a] + (', ablated' if pre else '')
-            pts.append(dict(arm=a, basis=basis, k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
+            pts.append(dict(arm=a, basis=basis, ablated=bool(pre), k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
                             hack=seed_stats(val(ok, 'hack')), solve=seed_stats(val(ok, 'solve')), fmt=seed_stats(val(ok, 'fmt')), **d))
     return pts
 
@@ -924,7 +924,7 @@ def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
                     label=f'vanilla (n={len(van)})', zorder=5)
     for (a, b, q), ps in itertools.groupby(pts, key=lambda p: (p['arm'], p['basis'], p['floor_q'])):
         ps, c = list(ps), {'contrast': _PALETTE[7], 'real+onpolicy': _PALETTE[8], 'shared': _PALETTE[5]}.get(b, color(a))
-        ls, abl = '-' if q == 0 else ':', b.endswith(', ablated')                # route's ablated line: dashed, hollow
+        ls, abl = '-' if q == 0 else ':', ps[0]['ablated']                      # route's ablated line: dashed, hollow
         for p in ps:
             for t in p['runs']: ax.plot(t['abl_solve' if abl else 'solve'], t['abl_hack' if abl else 'hack'], 'x' if t['damage'] else '.',
                                         color=c, alpha=0.45, ms=7 if t['damage'] else 6, mfc='none' if abl else c)
@@ -955,7 +955,7 @@ def frontier_headline(pts: list[dict], pooled: list[dict] = ()) -> str:
         lines.append(f"- k = {p['k']}{q}, erase ({p['basis']} basis) − random_V, hack on unsolvable problems: {headline_sentence(d, 'hack')}; "
                      f"solve on solvable problems: {headline_sentence(ds, 'solve')}{nh}{dmg}.")
     for p in [p for p in pts if p['arm'] == 'route' and p['d_hack']['mean'] is not None]:   # no random route: vs vanilla
-        how = 'quarantine δS_hack ablated, as deployed' if p['basis'].endswith('ablated') else 'quarantine kept'
+        how = 'quarantine δS_hack ablated, as deployed' if p['ablated'] else 'quarantine kept'
         lines.append(f"- k = {p['k']}, route ({how}) − vanilla, hack on unsolvable problems: {headline_sentence(p['d_hack'], 'hack')}; "
                      f"solve on solvable problems: {headline_sentence(p['d_solve'], 'solve')}.")
     for p in pooled:                                                     # leave-one-mode-out at a frontier size

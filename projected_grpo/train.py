@@ -78,7 +78,8 @@ PRESETS = {
     # problems is ≈ 0.59 there, 0.48–0.69 per seed, and still rising — 300 steps would double the grid's cost; lr 5e-2
     # was not faster and collapsed one run; 8 prompts × 16 samples with a cosine decay from 6e-2 hack 0.80 ± 3.0pp over
     # five seeds, every mode in every seed, at 2× the cost: the next round's recipe, 02b), an evaluation every 50 steps,
-    # max_new 120 (the longest corpus completions, eq_override's honest check, run to 96 tokens: a cap below that cuts one mode's honest check and pays its exploit for being short).
+    # max_new 120 (the longest corpus completions, eq_override's honest check, run to 96 tokens: a cap below that cuts
+    # one mode's honest check and pays its exploit for being short).
     # Projection: two-sided (no_gate) on the gradient and on Adam's applied update (project_update), so δS never moves
     # along V. The one-sided default ratchets under Adam (03_project, the Adam bypass; measured here: erase s41 drifted
     # Σ⟨v, δS⟩ to +186 by step 300 vs ≈ 0 in vanilla, and format fell from 1.0 to 0 by step 300).
