@@ -110,19 +110,24 @@ organism-next: setup
 	$(VENV) python bench/organism_curves.py $(foreach s,$(SEEDS) $(ORGANISM_SEEDS),$(NEXT_RUNS)/tiny/none/s$(s)) --out $(FIGS)/next/organism_curves.png --md $(FIGS)/next/organism_table.md
 
 # and the experiment's second round on it (figures/next/): at k = NEXT_K per module (floor_q off), the real basis against
-# its two controls (random_V, nonhack_V) on the same five seeds, route on NEXT_ROUTE_SEEDS, and leave-one-mode-out on
-# NEXT_LOMO_SEEDS (erase with V built without mode m, read on m against random_V at the same k); read by 07's frontier.
-# 41 runs with organism-next's five, 10–18 minutes each two at a time: about 4 hours; finished runs are skipped.
+# its two controls (random_V, nonhack_V) on the organism's five seeds, the decisive pair (erase, random_V) and vanilla on
+# NEXT_MORE_SEEDS too, route and its random-basis control (route on random_V's basis) on NEXT_ROUTE_SEEDS, and
+# leave-one-mode-out on NEXT_LOMO_SEEDS (erase with V built without mode m, read on m against random_V at the same k);
+# read by 07's frontier. 59 runs with organism-next's five, 10–18 minutes each two at a time: about 6 hours; finished
+# runs are skipped.
 NEXT_K ?= 16
+NEXT_MORE_SEEDS ?= 46 47 48 49 50
 NEXT_ROUTE_SEEDS ?= 41 42 43
 NEXT_LOMO_SEEDS ?= 41 42 43
 NEXT_SWEEP = $(VENV) python -m projected_grpo.sweep --preset tiny --runs_dir $(NEXT_RUNS)
 .PHONY: next
 next: organism-next
-	$(NEXT_SWEEP) --arms erase random_V --seeds $(SEEDS) $(ORGANISM_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0
+	$(NEXT_SWEEP) --arms erase random_V --seeds $(SEEDS) $(ORGANISM_SEEDS) $(NEXT_MORE_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0
+	$(NEXT_SWEEP) --arms none --seeds $(NEXT_MORE_SEEDS) --set $(NEXT_SET)
 	$(NEXT_SWEEP) --arms --seeds $(NEXT_LOMO_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
 	$(NEXT_SWEEP) --arms nonhack_V --seeds $(SEEDS) $(ORGANISM_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0
 	$(NEXT_SWEEP) --arms route --seeds $(NEXT_ROUTE_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0
+	$(NEXT_SWEEP) --arms route --seeds $(NEXT_ROUTE_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0 basis=random
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(NEXT_RUNS)/tiny --fig_dir $(FIGS)/next
 
 # pytest: two workers (pytest-xdist), each test file on one of them (module fixtures are built once)

@@ -842,14 +842,16 @@ def frontier_points(T: list[dict]) -> list[dict]:
     for a, b, k, q in sorted({key(t) for t in E if on(t)}, key=lambda x: (FRONTIER_ARMS.index(x[0]), x[1] != 'svd', x[1], x[2], -(x[3] or 0))):
         runs = sorted((t for t in E if key(t) == (a, b, k, q)), key=lambda t: t['seed'])
         ok = [t for t in runs if not t['damage']]
-        ctl = lambda arm: [t for t in E if key(t) == (arm, 'svd', k, q) and not t['damage']]
+        ctl = lambda arm, cb='svd': [t for t in E if key(t) == (arm, cb, k, q) and not t['damage']]
         vv = lambda ts, f: {t['seed']: t[f] for t in ts if t.get(f) is not None}   # seed → value (vanilla, controls: no quarantine)
         for pre in ('', 'abl_') if a == 'route' else ('',):           # route's δS_hack kept ('') and ablated ('abl_')
             val = lambda ts, f: vv(ts, pre + f)
             d = {f'd_{f}': paired_delta(val(ok, f), vv(list(van.values()), f)) for f in ('hack', 'solve')}
             if a == 'erase': d.update({f'd_{f}_{c}': paired_delta(val(ok, f), vv(ctl(arm), f))
                                        for c, arm in (('random', 'random_V'), ('nonhack', 'nonhack_V')) for f in ('hack', 'solve')})
-            basis = b.replace('svd', 'real') if a == 'erase' else BASIS_NAME[a] + (', ablated' if pre else '')
+            if a == 'route' and b == 'svd' and ctl('route', 'random'):   # route's own control: a random quarantine, same reading
+                d.update({f'd_{f}_random': paired_delta(val(ok, f), val(ctl('route', 'random'), f)) for f in ('hack', 'solve')})
+            basis = (b.replace('svd', 'real') if a in ('erase', 'route') else BASIS_NAME[a]) + (', ablated' if pre else '')
             pts.append(dict(arm=a, basis=basis, ablated=bool(pre), k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
                             hack=seed_stats(val(ok, 'hack')), solve=seed_stats(val(ok, 'solve')), fmt=seed_stats(val(ok, 'fmt')), **d))
     return pts
@@ -899,7 +901,7 @@ def frontier_table(pts: list[dict], T: list[dict] = ()) -> str:
                 'Δsolve vs vanilla pp': dci(p['d_solve']), 'at matched solve': matched(p['d_hack'], p['d_solve']),
                 'Δhack real − random pp': dci(dr) if dr else '', 'reads': verdict(dr) if dr and dr['mean'] is not None else '',
                 'Δsolve real − random pp': dci(p['d_solve_random']) if dr else '',
-                'Δhack real − nonhack pp': dci(p['d_hack_nonhack']) if dr and p['d_hack_nonhack']['n'] else ''}
+                'Δhack real − nonhack pp': dci(p['d_hack_nonhack']) if p.get('d_hack_nonhack', {}).get('n') else ''}
     cols = ['arm (basis)', 'k', 'floor_q', 'seeds (damaged)', 'hack %', 'solve %', 'format %', 'Δhack vs vanilla pp', 'Δsolve vs vanilla pp',
             'at matched solve', 'Δhack real − random pp', 'reads', 'Δsolve real − random pp', 'Δhack real − nonhack pp']
     dmg = [f"`{t['group']}` s{t['seed']}: {t['damage']}" for p in pts for t in p['runs'] if t['damage']]
@@ -910,7 +912,7 @@ def frontier_table(pts: list[dict], T: list[dict] = ()) -> str:
     return ('## The frontier: hack and solve per basis and size (final evaluation)\n\n' +
             (md_table(ref + [line(p) for p in pts], cols) if pts else 'No erase / random_V / nonhack_V runs with an evaluation.\n') +
             '\nΔ vs vanilla: paired over seeds against same-seed vanilla; real − random: erase − random_V at the same (k, floor_q), '
-            'same seeds; real − nonhack: against nonhack_V, a basis from clean-vs-clean pairs (is it *hack* directions that matter, '
+            'same seeds (route: route − route on a random basis, kept against kept, ablated against ablated); real − nonhack: against nonhack_V, a basis from clean-vs-clean pairs (is it *hack* directions that matter, '
             'or any directions of code\'s gradient?). Damaged runs are left out of every number on their line and listed here: ' + ('; '.join(dmg) if dmg else 'none') + '.\n')
 
 def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
@@ -923,7 +925,8 @@ def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
         ax.errorbar(vs['mean'], vh['mean'], xerr=vs['std'] or 0, yerr=vh['std'] or 0, fmt='*', ms=14, color=color('none'),
                     label=f'vanilla (n={len(van)})', zorder=5)
     for (a, b, q), ps in itertools.groupby(pts, key=lambda p: (p['arm'], p['basis'], p['floor_q'])):
-        ps, c = list(ps), {'contrast': _PALETTE[7], 'real+onpolicy': _PALETTE[8], 'shared': _PALETTE[5]}.get(b, color(a))
+        ps = list(ps)
+        c = '#98df8a' if a == 'route' and b.startswith('random') else {'contrast': _PALETTE[7], 'real+onpolicy': _PALETTE[8], 'shared': _PALETTE[5]}.get(b, color(a))
         ls, abl = '-' if q == 0 else ':', ps[0]['ablated']                      # route's ablated line: dashed, hollow
         for p in ps:
             for t in p['runs']: ax.plot(t['abl_solve' if abl else 'solve'], t['abl_hack' if abl else 'hack'], 'x' if t['damage'] else '.',
@@ -954,10 +957,14 @@ def frontier_headline(pts: list[dict], pooled: list[dict] = ()) -> str:
         nh = f"; erase − nonhack_V (clean-vs-clean basis), hack: {headline_sentence(dn, 'hack')}" if dn['n'] else ''
         lines.append(f"- k = {p['k']}{q}, erase ({p['basis']} basis) − random_V, hack on unsolvable problems: {headline_sentence(d, 'hack')}; "
                      f"solve on solvable problems: {headline_sentence(ds, 'solve')}{nh}{dmg}.")
-    for p in [p for p in pts if p['arm'] == 'route' and p['d_hack']['mean'] is not None]:   # no random route: vs vanilla
+    for p in [p for p in pts if p['arm'] == 'route' and p['d_hack']['mean'] is not None]:   # vs vanilla; the real one vs random too
         how = 'quarantine δS_hack ablated, as deployed' if p['ablated'] else 'quarantine kept'
-        lines.append(f"- k = {p['k']}, route ({how}) − vanilla, hack on unsolvable problems: {headline_sentence(p['d_hack'], 'hack')}; "
-                     f"solve on solvable problems: {headline_sentence(p['d_solve'], 'solve')}.")
+        rnd, dr = p['basis'].startswith('random'), p.get('d_hack_random')
+        vs = ('' if rnd else f"; route − route on a random basis (same seeds), hack: {headline_sentence(dr, 'hack')}, solve: "
+                             f"{headline_sentence(p['d_solve_random'], 'solve')}" if dr and dr['mean'] is not None else
+              '; no random-basis route to read it against')
+        lines.append(f"- k = {p['k']}, route{' on a random basis' if rnd else ''} ({how}) − vanilla, hack on unsolvable problems: "
+                     f"{headline_sentence(p['d_hack'], 'hack')}; solve on solvable problems: {headline_sentence(p['d_solve'], 'solve')}{vs}.")
     for p in pooled:                                                     # leave-one-mode-out at a frontier size
         d, dv, ds, dk = p['d_hack_random'], p['d_hack_vanilla'], p['d_solve_vanilla'], p['d_hack_known_random']
         if d['mean'] is None and dv['mean'] is None: continue

@@ -53,7 +53,7 @@ class Config:
     project_update: bool = False; purge_moments: bool = False
     # basis (04)
     k: int = 2; floor_q: float = 0.25; tau: float = 0.0; refresh_every: int = 0
-    basis: str = 'svd'   # how the real basis reads the pairs: 'svd' (top hack-pair energy) | 'contrast' (relative to clean pairs) | 'shared' (what the known modes share), 04
+    basis: str = 'svd'   # how the real basis reads the pairs: 'svd' (top hack-pair energy) | 'contrast' (relative to clean pairs) | 'shared' (what the known modes share), 04 | 'random' (route's control: random_V's basis)
     pairs: str = 'template'   # the real basis's hack pairs: 'template' (01's make_pairs) | 'onpolicy' (a pilot vanilla run's own exploits, 01)
     pilot_seed: int = 0       # pairs='onpolicy': the seed of the vanilla run (same preset and runs_dir) whose rollouts give the pairs
     # evaluation, checkpoints, output
@@ -95,7 +95,7 @@ PRESETS = {
                  refresh_every=50, eval_every=50, eval_n=8, ckpt_every=10, micro=8),
 }
 CHOICES = dict(arm=ARMS, preset=tuple(PRESETS), loss=('dr', 'grpo'), adv=('dr', 'grpo'), sampler=SAMPLERS,
-               basis=('svd', 'contrast', 'shared'), pairs=('template', 'onpolicy'), optimizer=('adamw', 'sgd'), schedule=('constant', 'cosine'), gate_mode=('one_sided', 'no_gate', 'reverse'),
+               basis=('svd', 'contrast', 'shared', 'random'), pairs=('template', 'onpolicy'), optimizer=('adamw', 'sgd'), schedule=('constant', 'cosine'), gate_mode=('one_sided', 'no_gate', 'reverse'),
                dtype=('float32', 'bfloat16', 'float16'), problems=('all', 'tiny', 'easy', 'hard'),
                report_to=('none', 'tensorboard', 'trackio', 'wandb'))
 
@@ -138,6 +138,8 @@ def make_config(preset: str = 'smoke', **kw) -> Config:
     if (cfg.basis, cfg.pairs) != ('svd', 'template') and cfg.arm in BASIS_OF_ARM:
         raise ValueError(f"basis={cfg.basis!r}, pairs={cfg.pairs!r} with arm={cfg.arm!r}: each changes the real basis only; {cfg.arm} "
                          "builds its own (a control keeps the real basis's per-module sizes, the same for either recipe)")
+    if cfg.basis == 'random' and cfg.arm != 'route':
+        raise ValueError(f"basis='random' with arm={cfg.arm!r}: it is route's control only (for erase, the same basis is arm random_V)")
     if cfg.pairs == 'onpolicy' and (cfg.pilot_seed < 1 or cfg.pilot_seed == cfg.seed):
         raise ValueError(f"pairs='onpolicy' needs pilot_seed: the seed of another vanilla run (not {cfg.seed}, the run's own)")
     if cfg.arm == 'shuffled_V' and cfg.gate_mode == 'no_gate':
