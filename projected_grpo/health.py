@@ -822,11 +822,12 @@ FRONTIER_ARMS = ('erase', 'random_V', 'nonhack_V', 'route')   # the real basis, 
                                                                  # frontier size (twice: quarantine kept, and ablated as deployed)
 BASIS_NAME = {a: BASIS_OF_ARM.get(a, 'real') for a in ARMS}   # arm → the kind of basis it projects with (06)
 
-def damage(t: dict, van: dict | None) -> str:
-    "Why run `t` is damage against its same-seed vanilla row `van` ('' if it is not; 'no vanilla' if it cannot be judged)."
+def damage(t: dict, van: dict | None, pre: str = '') -> str:
+    """Why run `t` is damage against its same-seed vanilla row `van` ('' if it is not; 'no vanilla' if it cannot be judged).
+    `pre='abl_'` judges route's ablated reading (its solve and format with δS_hack off) instead of the kept one."""
     if van is None: return 'no vanilla'
-    why = [f"{what} {pct(t[k], 0)}% < {THRESH['solve_ratio']:g} × vanilla's {pct(van[k], 0)}%" for k, what in (('solve', 'solve'), ('fmt', 'format'))
-           if t.get(k) is not None and van.get(k) is not None and t[k] < THRESH['solve_ratio']*van[k]]
+    why = [f"{what} {pct(t[pre + k], 0)}% < {THRESH['solve_ratio']:g} × vanilla's {pct(van[k], 0)}%" for k, what in (('solve', 'solve'), ('fmt', 'format'))
+           if t.get(pre + k) is not None and van.get(k) is not None and t[pre + k] < THRESH['solve_ratio']*van[k]]
     if t.get('dS_norm') and van.get('dS_norm') and t['dS_norm'] > THRESH['drift_factor']*van['dS_norm']:
         why.append(f"‖δS‖ {t['dS_norm']:.3g} > {THRESH['drift_factor']:g} × vanilla's {van['dS_norm']:.3g}")
     return '; '.join(why)
@@ -841,10 +842,12 @@ def frontier_points(T: list[dict]) -> list[dict]:
     on = lambda t: t['arm'] in FRONTIER_ARMS and (t['arm'] != 'route' or t.get('variant'))   # route: at a frontier size only
     for a, b, k, q in sorted({key(t) for t in E if on(t)}, key=lambda x: (FRONTIER_ARMS.index(x[0]), x[1] != 'svd', x[1], x[2], -(x[3] or 0))):
         runs = sorted((t for t in E if key(t) == (a, b, k, q)), key=lambda t: t['seed'])
-        ok = [t for t in runs if not t['damage']]
-        ctl = lambda arm, cb='svd': [t for t in E if key(t) == (arm, cb, k, q) and not t['damage']]
         vv = lambda ts, f: {t['seed']: t[f] for t in ts if t.get(f) is not None}   # seed → value (vanilla, controls: no quarantine)
         for pre in ('', 'abl_') if a == 'route' else ('',):           # route's δS_hack kept ('') and ablated ('abl_')
+            why = lambda t: damage(t, van.get(t['seed']), pre) if pre else t['damage']   # ablated: judged on the ablated rates
+            dmg = {t['seed']: why(t) for t in runs}
+            ok = [t for t in runs if not dmg[t['seed']]]
+            ctl = lambda arm, cb='svd': [t for t in E if key(t) == (arm, cb, k, q) and not why(t)]
             val = lambda ts, f: vv(ts, pre + f)
             d = {f'd_{f}': paired_delta(val(ok, f), vv(list(van.values()), f)) for f in ('hack', 'solve')}
             if a == 'erase': d.update({f'd_{f}_{c}': paired_delta(val(ok, f), vv(ctl(arm), f))
@@ -852,7 +855,7 @@ def frontier_points(T: list[dict]) -> list[dict]:
             if a == 'route' and b == 'svd' and ctl('route', 'random'):   # route's own control: a random quarantine, same reading
                 d.update({f'd_{f}_random': paired_delta(val(ok, f), val(ctl('route', 'random'), f)) for f in ('hack', 'solve')})
             basis = (b.replace('svd', 'real') if a in ('erase', 'route') else BASIS_NAME[a]) + (', ablated' if pre else '')
-            pts.append(dict(arm=a, basis=basis, ablated=bool(pre), k=k, floor_q=q, group=runs[0]['group'], runs=runs, n=len(runs), n_damaged=len(runs) - len(ok),
+            pts.append(dict(arm=a, basis=basis, ablated=bool(pre), k=k, floor_q=q, group=runs[0]['group'], runs=runs, damage=dmg, n=len(runs), n_damaged=len(runs) - len(ok),
                             hack=seed_stats(val(ok, 'hack')), solve=seed_stats(val(ok, 'solve')), fmt=seed_stats(val(ok, 'fmt')), **d))
     return pts
 
@@ -904,7 +907,7 @@ def frontier_table(pts: list[dict], T: list[dict] = ()) -> str:
                 'Δhack real − nonhack pp': dci(p['d_hack_nonhack']) if p.get('d_hack_nonhack', {}).get('n') else ''}
     cols = ['arm (basis)', 'k', 'floor_q', 'seeds (damaged)', 'hack %', 'solve %', 'format %', 'Δhack vs vanilla pp', 'Δsolve vs vanilla pp',
             'at matched solve', 'Δhack real − random pp', 'reads', 'Δsolve real − random pp', 'Δhack real − nonhack pp']
-    dmg = [f"`{t['group']}` s{t['seed']}: {t['damage']}" for p in pts for t in p['runs'] if t['damage']]
+    dmg = [f"`{t['group']}`{' (ablated)' if p['ablated'] else ''} s{t['seed']}: {p['damage'][t['seed']]}" for p in pts for t in p['runs'] if p['damage'][t['seed']]]
     van = [t for t in T if t['group'] == 'none' and t['has_eval']]
     ref = [{'arm (basis)': 'none (vanilla)', 'k': '–', 'floor_q': '–', 'seeds (damaged)': n_mark(len(van)),
             **{f'{w} %': pm(seed_stats([t[f] for t in van if t.get(f) is not None])) for w, f in (('hack', 'hack'), ('solve', 'solve'), ('format', 'fmt'))},
@@ -929,8 +932,8 @@ def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
         c = '#98df8a' if a == 'route' and b.startswith('random') else {'contrast': _PALETTE[7], 'real+onpolicy': _PALETTE[8], 'shared': _PALETTE[5]}.get(b, color(a))
         ls, abl = '-' if q == 0 else ':', ps[0]['ablated']                      # route's ablated line: dashed, hollow
         for p in ps:
-            for t in p['runs']: ax.plot(t['abl_solve' if abl else 'solve'], t['abl_hack' if abl else 'hack'], 'x' if t['damage'] else '.',
-                                        color=c, alpha=0.45, ms=7 if t['damage'] else 6, mfc='none' if abl else c)
+            for t in p['runs']: ax.plot(t['abl_solve' if abl else 'solve'], t['abl_hack' if abl else 'hack'], 'x' if p['damage'][t['seed']] else '.',
+                                        color=c, alpha=0.45, ms=7 if p['damage'][t['seed']] else 6, mfc='none' if abl else c)
         ok = [p for p in ps if p['hack']['mean'] is not None]
         if not ok: continue
         ax.plot([p['solve']['mean'] for p in ok], [p['hack']['mean'] for p in ok], 'o' + ('--' if abl else ls), color=c, lw=1.6, ms=6,
