@@ -123,6 +123,17 @@ def test_every_other_arm_runs(arm, tmp_path):
     assert s['steps'] == 2 and 'hack_s' in s['last5']
 
 
+def test_route_on_a_random_basis_runs(tmp_path):
+    "route's control (basis='random'): it parks what random_V's basis catches in δS_hack and is evaluated ablated too."
+    cli('--arm', 'route', '--basis', 'random', '--steps', '2', '--eval_every', '0', runs_dir=tmp_path)
+    d = tmp_path/'smoke'/'route-random'/'s41'
+    rs = rows(d)
+    assert len(rs) == 2 and rs[-1]['dSh'] > 0
+    assert all(0 < r['dSh_inV'] <= 1 + 1e-6 for r in rs if r.get('dSh_inV') is not None)
+    ev = [json.loads(l) for l in (d/'eval.jsonl').read_text().splitlines() if l.strip()]
+    assert {e['quarantine'] for e in ev} == {'kept', 'ablated'}
+
+
 def test_bad_parameters_fail_fast(tmp_path):
     r = cli('--arm', 'erasee', runs_dir=tmp_path, check=False)
     assert r.returncode != 0 and "arm='erasee': allowed values are" in r.stderr
