@@ -17,16 +17,16 @@ from .train import ARMS, BASIS_OF_ARM, CHOICES, jsonable, _jsonl
 
 # %% auto #0
 __all__ = ['ARM_ORDER', 'RECIPES', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'FRONTIER_ARMS', 'BASIS_NAME', 'find_runs', 'load_rows',
-           'load_rollouts', 'load_eval', 'load_step0', 'load_V', 'write_fake_run', 'paired_delta', 'verdict',
-           'h1_clauses', 'beats', 'h1_overall', 'power_t', 'seeds_needed', 'power_line', 'cluster_rate', 'run_diff',
-           'last_mean', 'all_mean', 'final', 'final_eval', 'select', 'pooled', 'eval_cols', 'run_table', 'by_seed',
-           'arm_mean', 'seed_stats', 'pct', 'pm', 'pp', 'dci', 'per_seed', 'n_mark', 'md_table', 'matched', 'compare',
-           'main_table', 'matched_table', 'window_table', 'mode_rates_table', 'controls_table', 'headline_sentence',
-           'headline', 'mode_table', 'heldout_table', 'heldout_pooled', 'color', 'smooth', 'curves', 'fig_dynamics',
-           'run_null', 'fig_overlap', 'fig_drift', 'fig_matched', 'fig_route', 'fig_heldout', 'damage',
-           'frontier_points', 'capture_table', 'frontier_table', 'fig_frontier', 'frontier_headline', 'frontier',
-           'auroc', 'pearson', 'check', 'mark', 'identity_check', 'health_checks', 'checks_markdown', 'print_checks',
-           'runs_markdown', 'main', 'parser', 'cli']
+           'load_rollouts', 'load_eval', 'load_step0', 'load_V', 'write_fake_run', 'paired_delta', 'seeds_for_width',
+           'verdict', 'h1_clauses', 'beats', 'h1_overall', 'power_t', 'seeds_needed', 'power_line', 'cluster_rate',
+           'run_diff', 'last_mean', 'all_mean', 'final', 'final_eval', 'select', 'pooled', 'eval_cols', 'run_table',
+           'by_seed', 'arm_mean', 'seed_stats', 'pct', 'pm', 'pp', 'dci', 'per_seed', 'n_mark', 'md_table', 'matched',
+           'compare', 'main_table', 'matched_table', 'window_table', 'mode_rates_table', 'controls_table',
+           'headline_sentence', 'headline', 'mode_table', 'heldout_table', 'heldout_pooled', 'color', 'smooth',
+           'curves', 'fig_dynamics', 'run_null', 'fig_overlap', 'fig_drift', 'fig_matched', 'fig_route', 'fig_heldout',
+           'damage', 'frontier_points', 'capture_table', 'frontier_table', 'fig_frontier', 'frontier_headline',
+           'frontier', 'auroc', 'pearson', 'check', 'mark', 'identity_check', 'health_checks', 'checks_markdown',
+           'print_checks', 'runs_markdown', 'main', 'parser', 'cli']
 
 # %% ../nbs/07_health.ipynb #fc6720d9
 ARM_ORDER = ARMS                                                  # table order: vanilla, the method, the controls
@@ -167,6 +167,7 @@ THRESH = dict(               # every threshold of the read-out, in one place (pp
     equiv=10.0,              # "no effect beyond ±X" is said only for X ≤ this; a wider interval is inconclusive
     ci=0.95,                 # every interval is two-sided at this level
     power=0.8, alpha=0.05, resolve=(10.0, 20.0),   # the power line: seeds to resolve these Δs
+    widths=(5.0, 10.0),      # the frontier's planning clause: seeds for an interval of ± these at the observed SD
     min_clusters=5,          # fewer problems than this: no within-run interval
     vanilla_min=30.0,        # vanilla hacks less than this on unsolvable problems: H1 (1) cannot be tested
     # health checks (fractions, not pp)
@@ -189,6 +190,11 @@ def paired_delta(a: dict, b: dict, ci: float = THRESH['ci']) -> dict:
         h = float(stats.t.ppf((1 + ci)/2, n - 1))*out['se']
         out.update(lo=out['mean'] - h, hi=out['mean'] + h)
     return out
+
+def seeds_for_width(sd: float | None, half: float, ci: float = THRESH['ci'], n_max: int = 1000) -> int | None:
+    "The smallest n (≥ 3) whose paired t-interval is at most ± `half` wide when the diffs have SD `sd`; None if sd is unknown or n > n_max."
+    if sd is None: return None
+    return next((n for n in range(3, n_max + 1) if stats.t.ppf((1 + ci)/2, n - 1)*sd/math.sqrt(n) <= half), None)
 
 def verdict(d: dict, size: float = 0.0) -> str:
     "What an interval allows (pp): 'reduces by ≥ X', 'increases by ≥ X', 'no effect beyond ±X', 'inconclusive'."
@@ -958,8 +964,10 @@ def frontier_headline(pts: list[dict], pooled: list[dict] = ()) -> str:
             continue
         dn = p['d_hack_nonhack']
         nh = f"; erase − nonhack_V (clean-vs-clean basis), hack: {headline_sentence(dn, 'hack')}" if dn['n'] else ''
+        plan = (f"; at its paired SD ({100*d['sd']:.1f}pp) a ±{THRESH['widths'][0]:g}pp interval takes n ≈ {seeds_for_width(d['sd'], THRESH['widths'][0]/100) or '> 1000'} "
+                f"seeds, ±{THRESH['widths'][1]:g}pp n ≈ {seeds_for_width(d['sd'], THRESH['widths'][1]/100) or '> 1000'}" if (d['sd'] or 0) > 1e-6 else '')   # seeds that all agree: nothing to plan
         lines.append(f"- k = {p['k']}{q}, erase ({p['basis']} basis) − random_V, hack on unsolvable problems: {headline_sentence(d, 'hack')}; "
-                     f"solve on solvable problems: {headline_sentence(ds, 'solve')}{nh}{dmg}.")
+                     f"solve on solvable problems: {headline_sentence(ds, 'solve')}{nh}{dmg}{plan}.")
     for p in [p for p in pts if p['arm'] == 'route' and p['d_hack']['mean'] is not None]:   # vs vanilla; the real one vs random too
         how = 'quarantine δS_hack ablated, as deployed' if p['ablated'] else 'quarantine kept'
         rnd, dr = p['basis'].startswith('random'), p.get('d_hack_random')
