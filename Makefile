@@ -113,11 +113,11 @@ organism-next: setup
 # its two controls (random_V, nonhack_V) on the organism's five seeds, the decisive pair (erase, random_V) and vanilla on
 # NEXT_MORE_SEEDS too, route and its random-basis control (route on random_V's basis) on NEXT_ROUTE_SEEDS, and
 # leave-one-mode-out on NEXT_LOMO_SEEDS (erase with V built without mode m, read on m against random_V at the same k);
-# read by 07's frontier. 59 runs with organism-next's five, 10–18 minutes each two at a time: about 6 hours; finished
+# read by 07's frontier. 63 runs with organism-next's five, 7–18 minutes each two at a time: about 6 hours; finished
 # runs are skipped.
 NEXT_K ?= 16
 NEXT_MORE_SEEDS ?= 46 47 48 49 50
-NEXT_ROUTE_SEEDS ?= 41 42 43
+NEXT_ROUTE_SEEDS ?= 41 42 43 44 45
 NEXT_LOMO_SEEDS ?= 41 42 43
 NEXT_SWEEP = $(VENV) python -m projected_grpo.sweep --preset tiny --runs_dir $(NEXT_RUNS)
 .PHONY: next
