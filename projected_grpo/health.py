@@ -24,9 +24,9 @@ __all__ = ['ARM_ORDER', 'RECIPES', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'FRONTIE
            'compare', 'main_table', 'matched_table', 'window_table', 'mode_rates_table', 'controls_table',
            'headline_sentence', 'headline', 'mode_table', 'heldout_table', 'heldout_pooled', 'color', 'smooth',
            'curves', 'fig_dynamics', 'run_null', 'fig_overlap', 'fig_drift', 'fig_matched', 'fig_route', 'fig_heldout',
-           'damage', 'frontier_points', 'capture_table', 'frontier_table', 'fig_frontier', 'frontier_headline',
-           'frontier', 'auroc', 'pearson', 'check', 'mark', 'identity_check', 'health_checks', 'checks_markdown',
-           'print_checks', 'runs_markdown', 'main', 'parser', 'cli']
+           'damage', 'vanilla_mean', 'frontier_points', 'capture_table', 'frontier_table', 'fig_frontier',
+           'frontier_headline', 'frontier', 'auroc', 'pearson', 'check', 'mark', 'identity_check', 'health_checks',
+           'checks_markdown', 'print_checks', 'runs_markdown', 'main', 'parser', 'cli']
 
 # %% ../nbs/07_health.ipynb #fc6720d9
 ARM_ORDER = ARMS                                                  # table order: vanilla, the method, the controls
@@ -830,19 +830,26 @@ BASIS_NAME = {a: BASIS_OF_ARM.get(a, 'real') for a in ARMS}   # arm → the kind
 
 def damage(t: dict, van: dict | None, pre: str = '') -> str:
     """Why run `t` is damage against its same-seed vanilla row `van` ('' if it is not; 'no vanilla' if it cannot be judged).
+    `van` may be `vanilla_mean`'s row (no same-seed run): the reason then says so.
     `pre='abl_'` judges route's ablated reading (its solve and format with δS_hack off) instead of the kept one."""
     if van is None: return 'no vanilla'
     why = [f"{what} {pct(t[pre + k], 0)}% < {THRESH['solve_ratio']:g} × vanilla's {pct(van[k], 0)}%" for k, what in (('solve', 'solve'), ('fmt', 'format'))
            if t.get(pre + k) is not None and van.get(k) is not None and t[pre + k] < THRESH['solve_ratio']*van[k]]
     if t.get('dS_norm') and van.get('dS_norm') and t['dS_norm'] > THRESH['drift_factor']*van['dS_norm']:
         why.append(f"‖δS‖ {t['dS_norm']:.3g} > {THRESH['drift_factor']:g} × vanilla's {van['dS_norm']:.3g}")
-    return '; '.join(why)
+    return '; '.join(why) + (f" (vanilla: mean of {van['mean_of']} seeds, none on this one)" if why and 'mean_of' in van else '')
+
+def vanilla_mean(van: dict) -> dict | None:
+    "The row a seed without a vanilla run is judged against: vanilla's solve, format and ‖δS‖, each a mean over seed → row `van`."
+    if not van: return None
+    return dict(mean_of=len(van), **{f: _mean(t.get(f) for t in van.values()) for f in ('solve', 'fmt', 'dS_norm')})
 
 def frontier_points(T: list[dict]) -> list[dict]:
     "One dict per (arm, k, floor_q) of FRONTIER_ARMS with an evaluated run: its runs, damage per run, Δs vs vanilla and vs random_V."
     E = [t for t in T if t['has_eval'] and t['detector'] == 'all']
     van = {t['seed']: t for t in E if t['group'] == 'none'}
-    for t in E: t['damage'] = damage(t, van.get(t['seed'])) if t['arm'] != 'none' else ''
+    vref = lambda s: van.get(s, vanilla_mean(van))                   # same-seed vanilla, else vanilla's mean
+    for t in E: t['damage'] = damage(t, vref(t['seed'])) if t['arm'] != 'none' else ''
     key = lambda t: (t['arm'], t.get('basis', 'svd'), t['k'], t['floor_q'])
     pts = []
     on = lambda t: t['arm'] in FRONTIER_ARMS and (t['arm'] != 'route' or t.get('variant'))   # route: at a frontier size only
@@ -850,7 +857,7 @@ def frontier_points(T: list[dict]) -> list[dict]:
         runs = sorted((t for t in E if key(t) == (a, b, k, q)), key=lambda t: t['seed'])
         vv = lambda ts, f: {t['seed']: t[f] for t in ts if t.get(f) is not None}   # seed → value (vanilla, controls: no quarantine)
         for pre in ('', 'abl_') if a == 'route' else ('',):           # route's δS_hack kept ('') and ablated ('abl_')
-            why = lambda t: damage(t, van.get(t['seed']), pre) if pre else t['damage']   # ablated: judged on the ablated rates
+            why = lambda t: damage(t, vref(t['seed']), pre) if pre else t['damage']   # ablated: judged on the ablated rates
             dmg = {t['seed']: why(t) for t in runs}
             ok = [t for t in runs if not dmg[t['seed']]]
             ctl = lambda arm, cb='svd': [t for t in E if key(t) == (arm, cb, k, q) and not why(t)]
