@@ -848,7 +848,7 @@ def frontier_points(T: list[dict]) -> list[dict]:
     "One dict per (arm, k, floor_q) of FRONTIER_ARMS with an evaluated run: its runs, damage per run, Δs vs vanilla and vs random_V."
     E = [t for t in T if t['has_eval'] and t['detector'] == 'all']
     van = {t['seed']: t for t in E if t['group'] == 'none'}
-    vref = lambda s: van.get(s, vanilla_mean(van))                   # same-seed vanilla, else vanilla's mean
+    vm = vanilla_mean(van); vref = lambda s: van.get(s, vm)         # same-seed vanilla, else vanilla's mean
     for t in E: t['damage'] = damage(t, vref(t['seed'])) if t['arm'] != 'none' else ''
     key = lambda t: (t['arm'], t.get('basis', 'svd'), t['k'], t['floor_q'])
     pts = []
