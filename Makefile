@@ -114,11 +114,11 @@ organism-next: setup
 # NEXT_MORE_SEEDS too, route and its random-basis control (route on random_V's basis) on NEXT_ROUTE_SEEDS,
 # leave-one-mode-out on NEXT_LOMO_SEEDS (erase with V built without mode m, read on m against random_V at the same k),
 # and the decisive pair alone on NEXT_PAIR_SEEDS (its interval narrows with seeds; vanilla is not needed for it);
-# read by 07's frontier. 83 runs with organism-next's five, 7–18 minutes each two at a time: about 8 hours; finished
+# read by 07's frontier. 87 runs with organism-next's five, 7–18 minutes each two at a time: about 8½ hours; finished
 # runs are skipped.
 NEXT_K ?= 16
 NEXT_MORE_SEEDS ?= 46 47 48 49 50
-NEXT_ROUTE_SEEDS ?= 41 42 43 44 45
+NEXT_ROUTE_SEEDS ?= 41 42 43 44 45 46 47
 NEXT_LOMO_SEEDS ?= 41 42 43
 NEXT_PAIR_SEEDS ?= 51 52 53 54 55 56 57 58 59 60
 NEXT_SWEEP = $(VENV) python -m projected_grpo.sweep --preset tiny --runs_dir $(NEXT_RUNS)
