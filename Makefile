@@ -113,14 +113,17 @@ organism-next: setup
 # its two controls (random_V, nonhack_V) on the organism's five seeds, the decisive pair (erase, random_V) and vanilla on
 # NEXT_MORE_SEEDS too, route and its random-basis control (route on random_V's basis) on NEXT_ROUTE_SEEDS,
 # leave-one-mode-out on NEXT_LOMO_SEEDS (erase with V built without mode m, read on m against random_V at the same k),
-# and the decisive pair alone on NEXT_PAIR_SEEDS (its interval narrows with seeds; vanilla is not needed for it);
-# read by 07's frontier. 87 runs with organism-next's five, 7–18 minutes each two at a time: about 8½ hours; finished
-# runs are skipped.
+# the decisive pair alone on NEXT_PAIR_SEEDS (its interval narrows with seeds; vanilla is not needed for it), and the
+# dose–response frontier: the real basis and both controls at NEXT_FRONTIER_K directions per module too, on
+# NEXT_FRONTIER_SEEDS; read by 07's frontier. 105 runs with organism-next's five, 7–18 minutes each two at a time:
+# about 10 hours; finished runs are skipped.
 NEXT_K ?= 16
 NEXT_MORE_SEEDS ?= 46 47 48 49 50
 NEXT_ROUTE_SEEDS ?= 41 42 43 44 45 46 47
 NEXT_LOMO_SEEDS ?= 41 42 43
 NEXT_PAIR_SEEDS ?= 51 52 53 54 55 56 57 58 59 60
+NEXT_FRONTIER_K ?= 4 64
+NEXT_FRONTIER_SEEDS ?= 41 42 43
 NEXT_SWEEP = $(VENV) python -m projected_grpo.sweep --preset tiny --runs_dir $(NEXT_RUNS)
 .PHONY: next
 next: organism-next
@@ -131,6 +134,7 @@ next: organism-next
 	$(NEXT_SWEEP) --arms route --seeds $(NEXT_ROUTE_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0
 	$(NEXT_SWEEP) --arms route --seeds $(NEXT_ROUTE_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0 basis=random
 	$(NEXT_SWEEP) --arms erase random_V --seeds $(NEXT_PAIR_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0
+	$(foreach k,$(NEXT_FRONTIER_K),$(NEXT_SWEEP) --arms erase random_V nonhack_V --seeds $(NEXT_FRONTIER_SEEDS) --set $(NEXT_SET) k=$(k) floor_q=0 &&) true
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(NEXT_RUNS)/tiny --fig_dir $(FIGS)/next
 
 # pytest: two workers (pytest-xdist), each test file on one of them (module fixtures are built once)
