@@ -89,6 +89,7 @@ frontier-lomo: setup
 # plain SVD, each read on m against random_V at the same k (13 runs a seed beside vanilla; finished runs are skipped).
 # k = 16, not 64: at 64 each mode's own subspace is its whole 24-pair span and the shared basis is nearly the SVD one
 # (subspace overlap 0.87, random 0.64); at 16 they differ (0.55, random 0.16), measured on the organism (04's prose)
+# 18 runs here, 263–294 s each two at a time: 43 minutes (the result is in 04's prose and the README)
 SHARED_K ?= 16
 .PHONY: shared-lomo
 shared-lomo: setup

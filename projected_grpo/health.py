@@ -22,11 +22,11 @@ __all__ = ['ARM_ORDER', 'RECIPES', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'FRONTIE
            'run_diff', 'last_mean', 'all_mean', 'final', 'final_eval', 'select', 'pooled', 'eval_cols', 'run_table',
            'by_seed', 'arm_mean', 'seed_stats', 'pct', 'pm', 'pp', 'dci', 'per_seed', 'n_mark', 'md_table', 'matched',
            'compare', 'main_table', 'matched_table', 'window_table', 'mode_rates_table', 'controls_table',
-           'headline_sentence', 'headline', 'mode_table', 'heldout_table', 'heldout_pooled', 'color', 'smooth',
-           'curves', 'fig_dynamics', 'run_null', 'fig_overlap', 'fig_drift', 'fig_matched', 'fig_route', 'fig_heldout',
-           'damage', 'vanilla_mean', 'frontier_points', 'capture_table', 'frontier_table', 'fig_frontier',
-           'frontier_headline', 'frontier', 'auroc', 'pearson', 'check', 'mark', 'identity_check', 'health_checks',
-           'checks_markdown', 'print_checks', 'runs_markdown', 'main', 'parser', 'cli']
+           'headline_sentence', 'headline', 'mode_table', 'size_label', 'heldout_table', 'heldout_pooled', 'color',
+           'smooth', 'curves', 'fig_dynamics', 'run_null', 'fig_overlap', 'fig_drift', 'fig_matched', 'fig_route',
+           'fig_heldout', 'damage', 'vanilla_mean', 'frontier_points', 'capture_table', 'frontier_table',
+           'fig_frontier', 'frontier_headline', 'frontier', 'auroc', 'pearson', 'check', 'mark', 'identity_check',
+           'health_checks', 'checks_markdown', 'print_checks', 'runs_markdown', 'main', 'parser', 'cli']
 
 # %% ../nbs/07_health.ipynb #fc6720d9
 ARM_ORDER = ARMS                                                  # table order: vanilla, the method, the controls
@@ -585,6 +585,12 @@ def _vs(mt: list[dict], g: str, b: str | None, m: str, key: str, k: str) -> dict
     if d['lo'] is None: d['why'] = f"one seed, {d['m']} problems of {m}: too few for an interval"
     return dict(d, seeds=shared[:1], alone=f"Δ from seed {shared[0]} alone ({len(shared)} shared seeds: a t-interval needs 3)" if len(shared) > 1 else '')
 
+def size_label(variant: str | None) -> str:
+    "A basis-size folder suffix in words: 'k64-floor0' → 'k = 64', 'shared-k16-floor0' → 'k = 16 (shared basis)', None → 'the preset k'."
+    size = re.sub(r'(?:^|-)k(\d+)(-floor[\d.]+)?', r' k = \1', variant or '').strip()
+    if (b := re.match(f"({'|'.join(RECIPES)})\\b ?(.*)", size)): size = f"{b[2] or 'the preset k'} ({b[1]} basis)"
+    return size or 'the preset k'
+
 def heldout_table(mt: list[dict], variants: bool = False) -> tuple[list[dict], str]:
     """Per held-out mode m: hack and solve on m for each `<arm>-heldout_m` group against vanilla and random_V (same k);
     `variants`: the groups of other basis sizes instead (`<arm>-heldout_m-k64-floor0`, against `random_V-k64-floor0`)."""
@@ -606,7 +612,7 @@ def heldout_table(mt: list[dict], variants: bool = False) -> tuple[list[dict], s
             weak = vh is not None and 100*vh < THRESH['vanilla_min']
             rows.append(dict(mode=m, arm=g.split('-heldout_')[0], group=g, variant=sfx[1:] or None, vanilla=van, random=rnd, d_hack_vanilla=dv,
                              d_hack_random=dr, d_solve_vanilla=dsv, hack=st('hack'), solve=st('solve'), **{
-                'held-out mode': m, 'arm (n seeds)': f"{g.split('-heldout_')[0]} ({n_mark(st('hack')['n'])})",
+                'held-out mode': m, 'arm (n seeds)': f"{g.split('-heldout_')[0]}{', ' + size_label(sfx[1:]) if sfx else ''} ({n_mark(st('hack')['n'])})",
                 'hack on m %': pm(st('hack')), 'designed exploit on m %': pm(st('detected')),
                 'Δ vs vanilla pp': dci(dv), 'reads (vs vanilla)': verdict(dv) if dv['mean'] is not None else '–',
                 'Δ vs random_V pp': dci(dr), 'reads (vs random_V)': verdict(dr) if dr['mean'] is not None else '–',
@@ -986,8 +992,7 @@ def frontier_headline(pts: list[dict], pooled: list[dict] = ()) -> str:
     for p in pooled:                                                     # leave-one-mode-out at a frontier size
         d, dv, ds, dk = p['d_hack_random'], p['d_hack_vanilla'], p['d_solve_vanilla'], p['d_hack_known_random']
         if d['mean'] is None and dv['mean'] is None: continue
-        size = re.sub(r'(?:^|-)k(\d+)(-floor[\d.]+)?', r' k = \1', p['variant']).strip()      # 'k64-floor0' → 'k = 64'
-        if (b := re.match(f"({'|'.join(RECIPES)})\\b ?(.*)", size)): size = f"{b[2] or 'the preset k'} ({b[1]} basis)"   # 'shared k = 16' → 'k = 16 (shared basis)'
+        size = size_label(p['variant'])
         lines.append(f"- Leave-one-mode-out at {size} (erase with V built without mode m, read on m; "
                      f"mean over the {len(p['modes'])} held-out modes), hack on m: vs random_V {headline_sentence(d, 'hack')}; "
                      f"vs vanilla {headline_sentence(dv, 'hack')}; solve on m vs vanilla: {headline_sentence(ds, 'solve')}; "
