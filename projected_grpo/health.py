@@ -604,15 +604,16 @@ def heldout_table(mt: list[dict], variants: bool = False) -> tuple[list[dict], s
             van = first(f'none-heldout_{m}{sfx}', f'none-heldout_{m}', 'none')
             rnd = first(f'random_V-heldout_{m}{sfx}', f'random_V{sfx}', 'random_V' + re.sub(f"^-({'|'.join(RECIPES)})", '', sfx))   # random_V has no basis recipe: same k
             if g in (van, rnd): continue
+            arm = g.split('-heldout_')[0]
             used.update(x for x in (g, van, rnd) if x)
             dv, dr = _vs(mt, g, van, m, 'hack', 'exploited'), _vs(mt, g, rnd, m, 'hack', 'exploited')
             dsv = _vs(mt, g, van, m, 'solve', 'gt_correct')
             st = lambda key, grp=g: seed_stats(_seed_vals(mt, grp, m, key))
             vh = st('hack', van)['mean']                                   # None without a vanilla baseline
             weak = vh is not None and 100*vh < THRESH['vanilla_min']
-            rows.append(dict(mode=m, arm=g.split('-heldout_')[0], group=g, variant=sfx[1:] or None, vanilla=van, random=rnd, d_hack_vanilla=dv,
+            rows.append(dict(mode=m, arm=arm, group=g, variant=sfx[1:] or None, vanilla=van, random=rnd, d_hack_vanilla=dv,
                              d_hack_random=dr, d_solve_vanilla=dsv, hack=st('hack'), solve=st('solve'), **{
-                'held-out mode': m, 'arm (n seeds)': f"{g.split('-heldout_')[0]}{', ' + size_label(sfx[1:]) if sfx else ''} ({n_mark(st('hack')['n'])})",
+                'held-out mode': m, 'arm (n seeds)': f"{arm}{', ' + size_label(sfx[1:]) if sfx else ''} ({n_mark(st('hack')['n'])})",
                 'hack on m %': pm(st('hack')), 'designed exploit on m %': pm(st('detected')),
                 'Δ vs vanilla pp': dci(dv), 'reads (vs vanilla)': verdict(dv) if dv['mean'] is not None else '–',
                 'Δ vs random_V pp': dci(dr), 'reads (vs random_V)': verdict(dr) if dr['mean'] is not None else '–',
