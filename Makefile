@@ -138,6 +138,19 @@ next: organism-next
 	$(foreach k,$(NEXT_FRONTIER_K),$(NEXT_SWEEP) --arms erase random_V nonhack_V --seeds $(NEXT_FRONTIER_SEEDS) --set $(NEXT_SET) k=$(k) floor_q=0 &&) true
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(NEXT_RUNS)/tiny --fig_dir $(FIGS)/next
 
+# leave-one-mode-out where the new recipe's frontier separates real from random most (k = 64, figures/next): vanilla
+# and random_V at NEXT_LOMO_K on NEXT_LOMO_SEEDS, and erase with V built without mode m for each of the six modes, read
+# on m against random_V at the same k; 24 runs (those `make next` made already are skipped), read into
+# figures/next-lomo64/ so that figures/next stays what `make next` writes. The committed folder was written with only
+# these 24 runs in runs/next.
+NEXT_LOMO_K ?= 64
+.PHONY: next-lomo64
+next-lomo64: setup
+	$(VENV) python -m projected_grpo.organism build
+	$(NEXT_SWEEP) --arms none --seeds $(NEXT_LOMO_SEEDS) --set $(NEXT_SET)
+	$(NEXT_SWEEP) --arms random_V --seeds $(NEXT_LOMO_SEEDS) --set $(NEXT_SET) k=$(NEXT_LOMO_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
+	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(NEXT_RUNS)/tiny --fig_dir $(FIGS)/next-lomo64
+
 # pytest: two workers (pytest-xdist), each test file on one of them (module fixtures are built once)
 test: setup
 	$(VENV) nbdev_test --n_workers 2 --timing

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_health.ipynb #f32b9556
 from __future__ import annotations
-import argparse, itertools, json, math, re, sys, warnings
+import argparse, itertools, json, math, os, re, sys, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -25,8 +25,9 @@ __all__ = ['ARM_ORDER', 'RECIPES', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'FRONTIE
            'headline_sentence', 'headline', 'mode_table', 'size_label', 'heldout_table', 'heldout_pooled', 'color',
            'smooth', 'curves', 'fig_dynamics', 'run_null', 'fig_overlap', 'fig_drift', 'fig_matched', 'fig_route',
            'fig_heldout', 'damage', 'vanilla_mean', 'frontier_points', 'capture_table', 'frontier_table',
-           'fig_frontier', 'frontier_headline', 'frontier', 'auroc', 'pearson', 'check', 'mark', 'identity_check',
-           'health_checks', 'checks_markdown', 'print_checks', 'runs_markdown', 'main', 'parser', 'cli']
+           'fig_frontier', 'frontier_headline', 'runs_named', 'frontier', 'auroc', 'pearson', 'check', 'mark',
+           'identity_check', 'health_checks', 'checks_markdown', 'print_checks', 'runs_markdown', 'main', 'parser',
+           'cli']
 
 # %% ../nbs/07_health.ipynb #fc6720d9
 ARM_ORDER = ARMS                                                  # table order: vanilla, the method, the controls
@@ -1000,8 +1001,18 @@ def frontier_headline(pts: list[dict], pooled: list[dict] = ()) -> str:
                      f"the same runs on the modes their V saw, hack vs random_V: {headline_sentence(dk, 'hack')}.")
     return '\n'.join(lines) + '\n' if lines else '- No erase and random_V runs at a shared size yet: run `make frontier`.\n'
 
-def frontier(runs_dir='runs/tiny', fig_dir='figures', quiet: bool = False) -> list[Path]:
-    "Write `frontier.md` (the frontier and the capture tables), `frontier_headline.md` (its sentences) and `frontier.png` to `fig_dir` from the runs under `runs_dir`."
+def runs_named(md: str) -> set[str]:
+    "The run folders (absolute `<group folder>/s<seed>`) that a read-out's 'Runs used:' lines name."
+    out = set()
+    for line in md.splitlines():
+        if line.startswith('Runs used: '):
+            for root, seeds in re.findall(r'`([^`]+)/` (s\d+(?:, s\d+)*)', line):
+                out |= {os.path.abspath(os.path.join(root, s)) for s in seeds.split(', ')}
+    return out
+
+def frontier(runs_dir='runs/tiny', fig_dir='figures', quiet: bool = False, replace: bool = False) -> list[Path]:
+    """Write `frontier.md` (the frontier and the capture tables), `frontier_headline.md` (its sentences) and `frontier.png` to `fig_dir` from the runs under `runs_dir`.
+    Refuses (ValueError, nothing written) where `fig_dir` already holds a `frontier.md` read from runs this read lacks, unless `replace`."""
     runs = find_runs(runs_dir)
     T = run_table(runs)
     pts = frontier_points(T)
@@ -1011,6 +1022,9 @@ def frontier(runs_dir='runs/tiny', fig_dir='figures', quiet: bool = False) -> li
     out = Path(fig_dir); out.mkdir(parents=True, exist_ok=True)
     md = (f'<!-- written by `python -m projected_grpo.health --frontier --runs_dir {runs_dir} --fig_dir {fig_dir}`; do not edit -->\n\n'
           + frontier_table(pts, T) + '\n' + lomo_md + '\n' + cap_md + '\n' + _used(T, sorted({p['group'] for p in pts} | {'none'})))
+    lost = sorted(runs_named((out/'frontier.md').read_text()) - runs_named(md)) if (out/'frontier.md').exists() and not replace else []
+    if lost: raise ValueError(f"{out/'frontier.md'} was read from {len(lost)} run(s) that {runs_dir} lacks (first: {lost[0]}); "
+                              "nothing written: pass --replace to overwrite it with fewer runs, or --fig_dir to write elsewhere")
     (out/'frontier.md').write_text(md)
     (out/'frontier_headline.md').write_text(md[:md.index('-->') + 5] + frontier_headline(pts, heldout_pooled(mt, lomo)))
     f = fig_frontier(pts, T, out/'frontier.png')
@@ -1288,11 +1302,12 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument('--no_identity', action='store_true', help='skip the δS = 0 identity check (loads the model)')
     ap.add_argument('--quiet', action='store_true')
     ap.add_argument('--frontier', action='store_true', help='write only frontier.md and frontier.png (the dose–response runs)')
+    ap.add_argument('--replace', action='store_true', help='with --frontier: overwrite a frontier.md that names runs runs_dir lacks')
     return ap
 
 def cli(argv=None):
     a = parser().parse_args(argv)
-    try: frontier(a.runs_dir, a.fig_dir, a.quiet) if a.frontier else main(a.runs_dir, a.fig_dir, a.last, not a.no_identity, quiet=a.quiet)
+    try: frontier(a.runs_dir, a.fig_dir, a.quiet, a.replace) if a.frontier else main(a.runs_dir, a.fig_dir, a.last, not a.no_identity, quiet=a.quiet)
     except (FileNotFoundError, ValueError) as e: sys.exit(f'error: {e}')
 
 # %% ../nbs/07_health.ipynb #1c962a2c
