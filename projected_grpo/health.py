@@ -62,7 +62,8 @@ def find_runs(runs_dir) -> list[dict]:
         v = re.sub(r'^-(heldout|known)_[^-]+', '', rest)[1:] or None     # 06's basis suffix: -contrast, -k16-floor0, …
         runs.append(dict(path=d, group=d.parent.name, arm=cfg['arm'], seed=int(cfg['seed']), preset=cfg.get('preset'),
                          variant=v, k=cfg.get('k'), floor_q=cfg.get('floor_q'),
-                         basis=cfg.get('basis', 'svd') + ('+onpolicy' if cfg.get('pairs') == 'onpolicy' else ''),
+                         basis=cfg.get('basis', 'svd') + ('+onpolicy' if cfg.get('pairs') == 'onpolicy' else '')
+                               + (f"+refresh{cfg['refresh_every']}" if cfg.get('refresh_every') else ''),   # re-extracted every N steps
                          heldout=missing[0] if len(missing) == 1 else None,
                          detector='all' if not missing else 'heldout' if len(missing) == 1 else 'subset',
                          finished=(d/'summary.json').exists() and (d/'config.json').exists(),
@@ -116,7 +117,8 @@ def write_fake_run(runs_dir, arm='none', seed=41, heldout=None, steps=10, hack=0
     fq = float(variant.split('-floor')[1]) if variant and '-floor' in variant else 0.25
     cfg = dict(arm=arm, seed=seed, preset=preset, known_modes=known, steps=steps, model=model, k=k, floor_q=fq, dtype='float32',
                basis=next((b for b in RECIPES if variant and variant.startswith(b)), 'svd'),
-               pairs='onpolicy' if variant and 'onpolicy' in variant else 'template')
+               pairs='onpolicy' if variant and 'onpolicy' in variant else 'template',
+               refresh_every=int(re.search(r'refresh(\d+)', variant)[1]) if variant and 'refresh' in variant else 0)
     (d/'config.json').write_text(json.dumps(cfg))
     rows, ros = [], []
     for s in range(steps):
@@ -859,6 +861,7 @@ def frontier_points(T: list[dict]) -> list[dict]:
     vm = vanilla_mean(van); vref = lambda s: van.get(s, vm)         # same-seed vanilla, else vanilla's mean
     for t in E: t['damage'] = damage(t, vref(t['seed'])) if t['arm'] != 'none' else ''
     key = lambda t: (t['arm'], t.get('basis', 'svd'), t['k'], t['floor_q'])
+    rsfx = lambda b: b[b.index('+refresh'):] if '+refresh' in b else ''   # a refreshed basis is read against controls refreshed alike
     pts = []
     on = lambda t: t['arm'] in FRONTIER_ARMS and (t['arm'] != 'route' or t.get('variant'))   # route: at a frontier size only
     for a, b, k, q in sorted({key(t) for t in E if on(t)}, key=lambda x: (FRONTIER_ARMS.index(x[0]), x[1] != 'svd', x[1], x[2], -(x[3] or 0))):
@@ -868,14 +871,17 @@ def frontier_points(T: list[dict]) -> list[dict]:
             why = lambda t: damage(t, vref(t['seed']), pre) if pre else t['damage']   # ablated: judged on the ablated rates
             dmg = {t['seed']: why(t) for t in runs}
             ok = [t for t in runs if not dmg[t['seed']]]
-            ctl = lambda arm, cb='svd': [t for t in E if key(t) == (arm, cb, k, q) and not why(t)]
+            ctl = lambda arm, cb='svd': [t for t in E if key(t) == (arm, cb + rsfx(b), k, q) and not why(t)]
             val = lambda ts, f: vv(ts, pre + f)
             d = {f'd_{f}': paired_delta(val(ok, f), vv(list(van.values()), f)) for f in ('hack', 'solve')}
             if a == 'erase': d.update({f'd_{f}_{c}': paired_delta(val(ok, f), vv(ctl(arm), f))
                                        for c, arm in (('random', 'random_V'), ('nonhack', 'nonhack_V')) for f in ('hack', 'solve')})
-            if a == 'route' and b == 'svd' and ctl('route', 'random'):   # route's own control: a random quarantine, same reading
+            if a == 'erase' and rsfx(b):                                 # refreshed against the same basis extracted once, same seeds
+                st = [t for t in E if key(t) == ('erase', b.replace(rsfx(b), ''), k, q) and not why(t)]
+                d.update({f'd_{f}_static': paired_delta(val(ok, f), vv(st, f)) for f in ('hack', 'solve')})
+            if a == 'route' and b.replace(rsfx(b), '') == 'svd' and ctl('route', 'random'):   # route's own control: a random quarantine, same reading
                 d.update({f'd_{f}_random': paired_delta(val(ok, f), val(ctl('route', 'random'), f)) for f in ('hack', 'solve')})
-            basis = (b.replace('svd', 'real') if a in ('erase', 'route') else BASIS_NAME[a]) + (', ablated' if pre else '')
+            basis = (b.replace('svd', 'real') if a in ('erase', 'route') else BASIS_NAME[a] + rsfx(b)) + (', ablated' if pre else '')
             pts.append(dict(arm=a, basis=basis, ablated=bool(pre), k=k, floor_q=q, group=runs[0]['group'], runs=runs, damage=dmg, n=len(runs), n_damaged=len(runs) - len(ok),
                             hack=seed_stats(val(ok, 'hack')), solve=seed_stats(val(ok, 'solve')), fmt=seed_stats(val(ok, 'fmt')), **d))
     return pts
@@ -951,7 +957,8 @@ def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
     for (a, b, q), ps in itertools.groupby(pts, key=lambda p: (p['arm'], p['basis'], p['floor_q'])):
         ps = list(ps)
         c = '#98df8a' if a == 'route' and b.startswith('random') else {'contrast': _PALETTE[7], 'real+onpolicy': _PALETTE[8], 'shared': _PALETTE[5]}.get(b, color(a))
-        ls, abl = '-' if q == 0 else ':', ps[0]['ablated']                      # route's ablated line: dashed, hollow
+        ls, abl = '-.' if '+refresh' in b else '-' if q == 0 else ':', ps[0]['ablated']   # route's ablated line: dashed, hollow; refreshed: dash-dot
+        c = _PALETTE[9] if a == 'erase' and '+refresh' in b else c
         for p in ps:
             for t in p['runs']: ax.plot(t['abl_solve' if abl else 'solve'], t['abl_hack' if abl else 'hack'], 'x' if p['damage'][t['seed']] else '.',
                                         color=c, alpha=0.45, ms=7 if p['damage'][t['seed']] else 6, mfc='none' if abl else c)
@@ -981,8 +988,12 @@ def frontier_headline(pts: list[dict], pooled: list[dict] = ()) -> str:
         nh = f"; erase − nonhack_V (clean-vs-clean basis), hack: {headline_sentence(dn, 'hack')}" if dn['n'] else ''
         plan = (f"; at its paired SD ({100*d['sd']:.1f}pp) a ±{THRESH['widths'][0]:g}pp interval takes n ≈ {seeds_for_width(d['sd'], THRESH['widths'][0]/100) or '> 1000'} "
                 f"seeds, ±{THRESH['widths'][1]:g}pp n ≈ {seeds_for_width(d['sd'], THRESH['widths'][1]/100) or '> 1000'}" if (d['sd'] or 0) > 1e-6 else '')   # seeds that all agree: nothing to plan
-        lines.append(f"- k = {p['k']}{q}, erase ({p['basis']} basis) − random_V, hack on unsolvable problems: {headline_sentence(d, 'hack')}; "
-                     f"solve on solvable problems: {headline_sentence(ds, 'solve')}{nh}{dmg}{plan}.")
+        ev = re.search(r'\+refresh(\d+)', p['basis'])
+        st = p.get('d_hack_static', {})
+        st = (f"; refreshed − extracted once (erase, same seeds), hack: {headline_sentence(st, 'hack')}, solve: "
+              f"{headline_sentence(p['d_solve_static'], 'solve')}" if st.get('n') else '; no erase run with the basis extracted once to read it against' if ev else '')
+        lines.append(f"- k = {p['k']}{q}, erase ({p['basis']} basis) − random_V{f' (redrawn every {ev[1]} steps)' if ev else ''}, hack on unsolvable problems: {headline_sentence(d, 'hack')}; "
+                     f"solve on solvable problems: {headline_sentence(ds, 'solve')}{nh}{st}{dmg}{plan}.")
     for p in [p for p in pts if p['arm'] == 'route' and p['d_hack']['mean'] is not None]:   # vs vanilla; the real one vs random too
         how = 'quarantine δS_hack ablated, as deployed' if p['ablated'] else 'quarantine kept'
         rnd, dr = p['basis'].startswith('random'), p.get('d_hack_random')
