@@ -14,7 +14,7 @@ from .organism import organism_dir
 from .adapter import load_model, wrap, knob_groups, knob_state, load_knob_state, ablate_quarantine
 import projected_grpo.project as proj  # (module name: the papermill cell has a parameter called project_update)
 from .project import project_all, cin_rows, drift, confine, centred_capture
-from .extract import make_basis, refresh_basis, CLEAN_KINDS
+from .extract import make_basis, refresh_basis, subspace_overlap, CLEAN_KINDS
 from .adapter import sample, SAMPLERS
 from .grpo import StepCfg, grpo_step, graded
 from .rewards import GRADE_KEYS, grade_many
@@ -411,9 +411,11 @@ def train(cfg: Config, progress: bool = True) -> dict:
         d = drift(wrappers, V) if V else {}
         row.update(drift_V=d.get('along_V'), dS_norm=d.get('δS_norm'), dSh=d.get('δS_hack_norm'))
         if cfg.refresh_every and V and (step + 1) % cfg.refresh_every == 0 and step + 1 < cfg.steps:
+            V_old = V
             V, row['basis_overlap'] = refresh_basis(model, wrappers, tok, pairs, V, k=cfg.k, seed=s, floor_q=cfg.floor_q,
                                                     tau=cfg.tau, kind=kind, clean_pairs=clean_pairs)   # controls too
             V = in_module_order(V, wrappers)
+            row['subspace_overlap'] = subspace_overlap(V, V_old)          # the span's change, blind to order and sign
         t_eval = time.time()
         if (cfg.eval_every and (step + 1) % cfg.eval_every == 0) or step + 1 == cfg.steps:
             ev = evaluate_all(model, wrappers, tok, problems, cfg, step, grades)
