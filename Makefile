@@ -151,6 +151,21 @@ next-lomo64: setup
 	$(NEXT_SWEEP) --arms random_V --seeds $(NEXT_LOMO_SEEDS) --set $(NEXT_SET) k=$(NEXT_LOMO_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(NEXT_RUNS)/tiny --fig_dir $(FIGS)/next-lomo64
 
+# the refresh variant on the new recipe (figures/next-refresh/): at NEXT_K per module, the real basis re-extracted every
+# NEXT_REFRESH steps on the current model and its control random_V redrawn on the same schedule, beside the same two
+# bases extracted once, on NEXT_REFRESH_SEEDS with their vanilla runs; 07 reads erase − random_V for each and refreshed −
+# extracted once. 15 runs (those `make next` made already are skipped); the committed folder was written with only these
+# 15 runs in runs/next.
+NEXT_REFRESH ?= 25
+NEXT_REFRESH_SEEDS ?= 41 42 43
+.PHONY: next-refresh
+next-refresh: setup
+	$(VENV) python -m projected_grpo.organism build
+	$(NEXT_SWEEP) --arms none --seeds $(NEXT_REFRESH_SEEDS) --set $(NEXT_SET)
+	$(NEXT_SWEEP) --arms erase random_V --seeds $(NEXT_REFRESH_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0 refresh_every=$(NEXT_REFRESH)
+	$(NEXT_SWEEP) --arms erase random_V --seeds $(NEXT_REFRESH_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0
+	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(NEXT_RUNS)/tiny --fig_dir $(FIGS)/next-refresh
+
 # pytest: two workers (pytest-xdist), each test file on one of them (module fixtures are built once)
 test: setup
 	$(VENV) nbdev_test --n_workers 2 --timing

@@ -105,7 +105,7 @@ def load_V(run) -> dict | None:
 
 # %% ../nbs/07_health.ipynb #6f9b06d5
 def write_fake_run(runs_dir, arm='none', seed=41, heldout=None, steps=10, hack=0.5, solve=0.5, mode_hack=None,
-                   cin_s=0.3, cin_t=0.3, drift=0.0, cout_update=0.0, basis_overlap=None, eval_every=5,
+                   cin_s=0.3, cin_t=0.3, drift=0.0, cout_update=0.0, basis_overlap=None, subspace_overlap=None, eval_every=5,
                    ov_hack=0.4, ov_clean=0.2, t_hack=0.4, t_clean=0.2, k=2, r=16, n_per=4, model='fake',
                    finished=True, preset='fake', eval_hack=None, eval_solve=None, eval_n=20, spread=0.0, det=1.0,
                    evaluated=True, step0='', variant=None, fmt=1.0, dS=1.0, capture=None) -> Path:
@@ -127,6 +127,7 @@ def write_fake_run(runs_dir, arm='none', seed=41, heldout=None, steps=10, hack=0
                'cout': 0.0, 'drift_V': drift*s/max(steps - 1, 1), 'dS_norm': dS*(1.0 + s), 'dSh': 0.5*s if arm == 'route' else 0.0,
                'cout_update': cout_update, 'cin_update': 0.1, 'loss': 0.0, 'reward': h + g}
         if basis_overlap and s in basis_overlap: row['basis_overlap'] = basis_overlap[s]
+        if subspace_overlap and s in subspace_overlap: row['subspace_overlap'] = subspace_overlap[s]
         if capture: row.update({f'capture_c{x}': c for x, c in capture.items()}, **{f'capture_null{x}': 0.1 for x in capture})
         if eval_every and (s + 1) % eval_every == 0:
             row.update(hack_eval=h, solve_eval=g)
@@ -328,6 +329,7 @@ def run_table(runs: list[dict], last: int = 5) -> list[dict]:
         if not run['finished']: continue
         rows, ev = load_rows(run), final_eval(run)
         bo = [r['basis_overlap'] for r in rows if r.get('basis_overlap') is not None]
+        so = [r['subspace_overlap'] for r in rows if r.get('subspace_overlap') is not None]   # runs since 06 logs it
         t = dict({k: run[k] for k in ('group', 'arm', 'seed', 'heldout', 'detector', 'path', 'variant', 'k', 'floor_q', 'basis')}, n_steps=len(rows),
                  has_eval=bool(ev), eval_step=ev[0]['step'] if ev else None, **eval_cols(ev),
                  **(eval_cols(ev, 'ablated', 'abl_') if any(r['quarantine'] == 'ablated' for r in ev) else {}),
@@ -336,6 +338,7 @@ def run_table(runs: list[dict], last: int = 5) -> list[dict]:
                  cin_s=all_mean(rows, 'cin_s'), cin_t=all_mean(rows, 'cin_t'), cout_update=all_mean(rows, 'cout_update'),
                  cin_update=all_mean(rows, 'cin_update'), dSh_inV=all_mean(rows, 'dSh_inV'), drift_V=final(rows, 'drift_V'),
                  dS_norm=final(rows, 'dS_norm'), dSh=final(rows, 'dSh'), basis_overlap_min=min(bo) if bo else None,
+                 span_overlap_min=min(so) if so else None, span_overlap_max=max(so) if so else None,
                  n_refresh=len(bo), gate_mode=run['config'].get('gate_mode'), teacher_rows=round(run['config']['G']*run['config']['mix_ratio'])
                  if {'G', 'mix_ratio'} <= set(run['config']) else None)
         for key, split, k in (('hack', 'unsolvable', 'exploited'), ('solve', 'solvable', 'gt_correct')):   # within-run interval
@@ -1144,7 +1147,16 @@ def _refresh_checks(T, thr: float = THRESH['basis_overlap']):
     for g in sorted({t['group'] for t in ref}):
         ts = [t for t in ref if t['group'] == g]
         lo = min(t['basis_overlap_min'] for t in ts)
-        rnd = g.split('-')[0] == 'random_V'                                  # a fresh random draw has low overlap by design
+        arm = ts[0]['arm']
+        rnd = arm == 'random_V'                                              # a fresh random draw has low overlap by design
+        span = [t['span_overlap_min'] for t in ts if t.get('span_overlap_min') is not None]
+        if span and not rnd:                          # the span's overlap, against what a random redraw of the same sizes keeps
+            ctl = [t['span_overlap_max'] for t in T if t['group'] == 'random_V' + g[len(arm):] and t.get('span_overlap_max') is not None]
+            out.append(check('span kept at refreshes (vs a random redraw)', g, min(span) > max(ctl) if ctl else None,
+                             f"subspace_overlap min {min(span):.3f} vs random_V redrawn alike max {_f(max(ctl) if ctl else None)}",
+                             f"row by row (basis_overlap) min {lo:.3f}, which reads reordered axes as rotation" +
+                             ('' if ctl else '; no random_V refreshed alike to compare with')))
+            continue
         out.append(check('basis_overlap ≥ 0.2 at refreshes', g, None if rnd else lo >= thr,
                          f"min {lo:.3f} over {sum(t['n_refresh'] for t in ts)} refreshes", 'a new random draw each time' if rnd else ''))
     real = by_seed(T, 'erase', 'n_refresh')
