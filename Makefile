@@ -154,10 +154,10 @@ next-lomo64: setup
 # the refresh variant on the new recipe (figures/next-refresh/): at NEXT_K per module, the real basis re-extracted every
 # NEXT_REFRESH steps on the current model and its control random_V redrawn on the same schedule, beside the same two
 # bases extracted once, on NEXT_REFRESH_SEEDS with their vanilla runs; 07 reads erase − random_V for each and refreshed −
-# extracted once. 15 runs (those `make next` made already are skipped); the committed folder was written with only these
-# 15 runs in runs/next.
+# extracted once. 25 runs (those `make next` made already are skipped); the committed folder was written with only these
+# 25 runs in runs/next.
 NEXT_REFRESH ?= 25
-NEXT_REFRESH_SEEDS ?= 41 42 43
+NEXT_REFRESH_SEEDS ?= 41 42 43 44 45
 .PHONY: next-refresh
 next-refresh: setup
 	$(VENV) python -m projected_grpo.organism build
