@@ -156,7 +156,7 @@ def run_dir(cfg: Config) -> Path:
         name += f'-heldout_{missing[0]}' if len(missing) == 1 else '-known_' + '+'.join(cfg.modes)
     if cfg.basis != 'svd': name += f'-{cfg.basis}'
     if cfg.pairs != 'template': name += f'-{cfg.pairs}'
-    if cfg.refresh_every != PRESETS[cfg.preset].get('refresh_every', Config.refresh_every):   # a refreshed basis is another variant
+    if cfg.arm != 'none' and cfg.refresh_every != PRESETS[cfg.preset].get('refresh_every', Config.refresh_every):   # another variant
         name += f'-refresh{cfg.refresh_every}'
     k0, q0 = (PRESETS[cfg.preset].get(f, getattr(Config, f)) for f in ('k', 'floor_q'))
     if (cfg.k, cfg.floor_q) != (k0, q0): name += f'-k{cfg.k}' + ('' if cfg.floor_q == q0 else f'-floor{cfg.floor_q:g}')

@@ -19,7 +19,7 @@ def test_gpu_check_runs_on_cpu(tmp_path):
         'identity at δS = 0 (float32)', 'merged-weight generation', 'our loop, `fast` preset path, none + erase',
         'TRL GRPOTrainer + ProjectionCallback(erase)']
     assert set(res['timing']['smoke']) == {'ours none', 'ours erase', 'TRL + callback (erase)'}
-    assert all((tmp_path/'smoke'/'fast'/arm/'s41'/'summary.json').exists() for arm in ('none', 'erase'))
+    assert all((tmp_path/'smoke'/'fast'/arm/'s41'/'summary.json').exists() for arm in ('none', 'erase-refresh1'))   # refreshed every step
 
 
 def test_gpu_check_refuses_cuda_without_a_gpu(capsys):

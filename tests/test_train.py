@@ -40,6 +40,7 @@ def test_trio_mechanics(trio):
             assert all(k in r for r in rs), (arm, k)
         assert any(r.get('cin_t') for r in rs), f'{arm}: cin_t never > 0 with the teacher pool on'
         assert any('basis_overlap' in r for r in rs), f'{arm}: refresh did not log basis_overlap'
+        assert all(('basis_overlap' in r) == ('subspace_overlap' in r) for r in rs), f'{arm}: a refresh without its span overlap'
     # erase and route: the projected gradient has no hack-ward part left (cout is an identity here, not evidence)
     for arm in ('erase', 'route'):
         assert all(r['cout'] < 1e-5 for r in trio[arm] if r.get('cout') is not None)
@@ -114,12 +115,12 @@ def test_none_leaves_gradient_untouched():
 @pytest.mark.parametrize('arm', ['random_V', 'shuffled_V', 'nonhack_V', 'meandiff_V', 'no_teacher'])
 def test_every_other_arm_runs(arm, tmp_path):
     cli('--arm', arm, '--steps', '2', '--eval_every', '0', '--refresh_every', '1', runs_dir=tmp_path)
-    rs = rows(tmp_path/'smoke'/arm/'s41')
+    rs = rows(tmp_path/'smoke'/f'{arm}-refresh1'/'s41')                  # not the preset's schedule: its own folder
     assert len(rs) == 2
-    assert 'basis_overlap' in rs[0]                                        # a control basis refreshes on the real one's schedule
+    assert 'basis_overlap' in rs[0] and 'subspace_overlap' in rs[0]                                        # a control basis refreshes on the real one's schedule
     if arm == 'random_V': assert rs[0]['basis_overlap'] < 0.9              # ... as a new draw
     if arm == 'no_teacher': assert all(r['hack_t'] is None and r['cin_t'] is None for r in rs)
-    s = json.loads((tmp_path/'smoke'/arm/'s41'/'summary.json').read_text())
+    s = json.loads((tmp_path/'smoke'/f'{arm}-refresh1'/'s41'/'summary.json').read_text())
     assert s['steps'] == 2 and 'hack_s' in s['last5']
 
 
@@ -144,9 +145,9 @@ def test_bad_parameters_fail_fast(tmp_path):
 
 
 def test_finished_run_is_never_overwritten(tmp_path):
-    cli('--arm', 'erase', '--steps', '1', '--eval_every', '0', '--refresh_every', '0', runs_dir=tmp_path)
+    cli('--arm', 'erase', '--steps', '1', '--eval_every', '0', runs_dir=tmp_path)
     before = (tmp_path/'smoke'/'erase'/'s41'/'rows.jsonl').read_bytes()
-    r = cli('--arm', 'erase', '--steps', '1', '--eval_every', '0', '--refresh_every', '0', runs_dir=tmp_path, check=False)
+    r = cli('--arm', 'erase', '--steps', '1', '--eval_every', '0', runs_dir=tmp_path, check=False)
     assert r.returncode != 0 and 'finished run' in r.stderr
     assert (tmp_path/'smoke'/'erase'/'s41'/'rows.jsonl').read_bytes() == before
 
@@ -200,7 +201,7 @@ def test_tensorboard_mirror(tmp_path):
 def test_sgd_momentum_reaches_the_optimizer(tmp_path):
     "optimizer='sgd' with momentum: torch's SGD gets it, its buffer is checkpointed, and the run resumes with it."
     import torch
-    args = ('--arm', 'erase', '--steps', '2', '--eval_every', '0', '--refresh_every', '0', '--optimizer', 'sgd',
+    args = ('--arm', 'erase', '--steps', '2', '--eval_every', '0', '--optimizer', 'sgd',
             '--lr', '1.0', '--momentum', '0.9', '--gate_mode', 'one_sided')
     cli(*args, runs_dir=tmp_path)
     ck = torch.load(tmp_path/'smoke'/'erase'/'s41'/'ckpt.pt', map_location='cpu', weights_only=False)
