@@ -949,7 +949,7 @@ def frontier_table(pts: list[dict], T: list[dict] = ()) -> str:
             'or any directions of code\'s gradient?). Damaged runs are left out of every number on their line and listed here: ' + ('; '.join(dmg) if dmg else 'none') + '.\n')
 
 def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
-    "Hack on unsolvable vs solve on solvable: one dot per run (✕ damaged), one line per basis (and floor_q) through its k, vanilla ★."
+    "Hack on unsolvable vs solve on solvable: one dot per run (✕ damaged), one line per basis (and floor_q) through its k, vanilla ★; a refreshed basis ■, dash-dot."
     fig, (ax,) = _figure(1, 1, w=7.5, h=5.5)
     van = [t for t in T if t['group'] == 'none' and t['has_eval']]
     if not pts and not van: _empty(ax, 'no evaluated runs'); return _save(fig, path)
@@ -967,7 +967,7 @@ def fig_frontier(pts: list[dict], T: list[dict], path) -> Path:
                                         color=c, alpha=0.45, ms=7 if p['damage'][t['seed']] else 6, mfc='none' if abl else c)
         ok = [p for p in ps if p['hack']['mean'] is not None]
         if not ok: continue
-        ax.plot([p['solve']['mean'] for p in ok], [p['hack']['mean'] for p in ok], 'o' + ('--' if abl else ls), color=c, lw=1.6, ms=6,
+        ax.plot([p['solve']['mean'] for p in ok], [p['hack']['mean'] for p in ok], ('s' if '+refresh' in b else 'o') + ('--' if abl else ls), color=c, lw=1.6, ms=6,
                 mfc='none' if abl else c, label=f"{a} ({b.replace(', ablated', '')} basis{'' if q in (0, None) else f', floor_q {q:g}'}"
                                                  f"{', δS_hack ablated' if abl else ''})")
         for p in ok: ax.annotate(f"k={p['k']}", (p['solve']['mean'], p['hack']['mean']), textcoords='offset points', xytext=(5, 4), fontsize=7, color=c)
