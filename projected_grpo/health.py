@@ -903,7 +903,8 @@ def capture_table(runs: list[dict]) -> tuple[list[dict], str]:
     rows, cell = [], {}
     for r in fin:
         for kd, (c, n) in _capture(r).items():
-            own = BASIS_NAME.get(r['arm'], 'real') if r.get('basis', 'svd') == 'svd' else r['basis'].replace('svd', 'real')
+            b = r.get('basis', 'svd'); sfx = b[b.index('+refresh'):] if '+refresh' in b else ''   # a refreshed basis keeps its kind
+            own = (BASIS_NAME.get(r['arm'], 'real') if b == 'svd' + sfx else b.replace(sfx, '').replace('svd', 'real')) + sfx
             basis = {'': own, 'random': 'random', 'nonhack': 'nonhack'}.get(kd, kd)
             on = "vanilla's rollouts" if r['arm'] == 'none' else f"{r['group']}'s own"
             cell.setdefault((on, basis, r['k'], r['floor_q']), {})[r['seed']] = (c, n)
