@@ -857,6 +857,10 @@ def vanilla_mean(van: dict) -> dict | None:
     if not van: return None
     return dict(mean_of=len(van), **{f: _mean(t.get(f) for t in van.values()) for f in ('solve', 'fmt', 'dS_norm')})
 
+def _rsfx(basis: str) -> str:
+    "A basis label's refresh suffix ('svd+refresh25' → '+refresh25'; '' for a basis extracted once)."
+    return basis[basis.index('+refresh'):] if '+refresh' in basis else ''
+
 def frontier_points(T: list[dict]) -> list[dict]:
     "One dict per (arm, k, floor_q) of FRONTIER_ARMS with an evaluated run: its runs, damage per run, Δs vs vanilla and vs random_V."
     E = [t for t in T if t['has_eval'] and t['detector'] == 'all']
@@ -864,7 +868,7 @@ def frontier_points(T: list[dict]) -> list[dict]:
     vm = vanilla_mean(van); vref = lambda s: van.get(s, vm)         # same-seed vanilla, else vanilla's mean
     for t in E: t['damage'] = damage(t, vref(t['seed'])) if t['arm'] != 'none' else ''
     key = lambda t: (t['arm'], t.get('basis', 'svd'), t['k'], t['floor_q'])
-    rsfx = lambda b: b[b.index('+refresh'):] if '+refresh' in b else ''   # a refreshed basis is read against controls refreshed alike
+    rsfx = _rsfx                                                    # a refreshed basis is read against controls refreshed alike
     pts = []
     on = lambda t: t['arm'] in FRONTIER_ARMS and (t['arm'] != 'route' or t.get('variant'))   # route: at a frontier size only
     for a, b, k, q in sorted({key(t) for t in E if on(t)}, key=lambda x: (FRONTIER_ARMS.index(x[0]), x[1] != 'svd', x[1], x[2], -(x[3] or 0))):
@@ -903,7 +907,7 @@ def capture_table(runs: list[dict]) -> tuple[list[dict], str]:
     rows, cell = [], {}
     for r in fin:
         for kd, (c, n) in _capture(r).items():
-            b = r.get('basis', 'svd'); sfx = b[b.index('+refresh'):] if '+refresh' in b else ''   # a refreshed basis keeps its kind
+            b = r.get('basis', 'svd'); sfx = _rsfx(b)                      # a refreshed basis keeps its kind
             own = (BASIS_NAME.get(r['arm'], 'real') if b == 'svd' + sfx else b.replace(sfx, '').replace('svd', 'real')) + sfx
             basis = {'': own, 'random': 'random', 'nonhack': 'nonhack'}.get(kd, kd)
             on = "vanilla's rollouts" if r['arm'] == 'none' else f"{r['group']}'s own"
