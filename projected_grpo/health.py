@@ -868,7 +868,6 @@ def frontier_points(T: list[dict]) -> list[dict]:
     vm = vanilla_mean(van); vref = lambda s: van.get(s, vm)         # same-seed vanilla, else vanilla's mean
     for t in E: t['damage'] = damage(t, vref(t['seed'])) if t['arm'] != 'none' else ''
     key = lambda t: (t['arm'], t.get('basis', 'svd'), t['k'], t['floor_q'])
-    rsfx = _rsfx                                                    # a refreshed basis is read against controls refreshed alike
     pts = []
     on = lambda t: t['arm'] in FRONTIER_ARMS and (t['arm'] != 'route' or t.get('variant'))   # route: at a frontier size only
     for a, b, k, q in sorted({key(t) for t in E if on(t)}, key=lambda x: (FRONTIER_ARMS.index(x[0]), x[1] != 'svd', x[1], x[2], -(x[3] or 0))):
@@ -878,17 +877,17 @@ def frontier_points(T: list[dict]) -> list[dict]:
             why = lambda t: damage(t, vref(t['seed']), pre) if pre else t['damage']   # ablated: judged on the ablated rates
             dmg = {t['seed']: why(t) for t in runs}
             ok = [t for t in runs if not dmg[t['seed']]]
-            ctl = lambda arm, cb='svd': [t for t in E if key(t) == (arm, cb + rsfx(b), k, q) and not why(t)]
+            ctl = lambda arm, cb='svd': [t for t in E if key(t) == (arm, cb + _rsfx(b), k, q) and not why(t)]   # refreshed: controls refreshed alike
             val = lambda ts, f: vv(ts, pre + f)
             d = {f'd_{f}': paired_delta(val(ok, f), vv(list(van.values()), f)) for f in ('hack', 'solve')}
             if a == 'erase': d.update({f'd_{f}_{c}': paired_delta(val(ok, f), vv(ctl(arm), f))
                                        for c, arm in (('random', 'random_V'), ('nonhack', 'nonhack_V')) for f in ('hack', 'solve')})
-            if a == 'erase' and rsfx(b):                                 # refreshed against the same basis extracted once, same seeds
-                st = [t for t in E if key(t) == ('erase', b.replace(rsfx(b), ''), k, q) and not why(t)]
+            if a == 'erase' and _rsfx(b):                                 # refreshed against the same basis extracted once, same seeds
+                st = [t for t in E if key(t) == ('erase', b.replace(_rsfx(b), ''), k, q) and not why(t)]
                 d.update({f'd_{f}_static': paired_delta(val(ok, f), vv(st, f)) for f in ('hack', 'solve')})
-            if a == 'route' and b.replace(rsfx(b), '') == 'svd' and ctl('route', 'random'):   # route's own control: a random quarantine, same reading
+            if a == 'route' and b.replace(_rsfx(b), '') == 'svd' and ctl('route', 'random'):   # route's own control: a random quarantine, same reading
                 d.update({f'd_{f}_random': paired_delta(val(ok, f), val(ctl('route', 'random'), f)) for f in ('hack', 'solve')})
-            basis = (b.replace('svd', 'real') if a in ('erase', 'route') else BASIS_NAME[a] + rsfx(b)) + (', ablated' if pre else '')
+            basis = (b.replace('svd', 'real') if a in ('erase', 'route') else BASIS_NAME[a] + _rsfx(b)) + (', ablated' if pre else '')
             pts.append(dict(arm=a, basis=basis, ablated=bool(pre), k=k, floor_q=q, group=runs[0]['group'], runs=runs, damage=dmg, n=len(runs), n_damaged=len(runs) - len(ok),
                             hack=seed_stats(val(ok, 'hack')), solve=seed_stats(val(ok, 'solve')), fmt=seed_stats(val(ok, 'fmt')), **d))
     return pts

@@ -117,7 +117,7 @@ def test_every_other_arm_runs(arm, tmp_path):
     cli('--arm', arm, '--steps', '2', '--eval_every', '0', '--refresh_every', '1', runs_dir=tmp_path)
     rs = rows(tmp_path/'smoke'/f'{arm}-refresh1'/'s41')                  # not the preset's schedule: its own folder
     assert len(rs) == 2
-    assert 'basis_overlap' in rs[0] and 'subspace_overlap' in rs[0]                                        # a control basis refreshes on the real one's schedule
+    assert 'basis_overlap' in rs[0] and 'subspace_overlap' in rs[0]       # a control basis refreshes on the real one's schedule
     if arm == 'random_V': assert rs[0]['basis_overlap'] < 0.9              # ... as a new draw
     if arm == 'no_teacher': assert all(r['hack_t'] is None and r['cin_t'] is None for r in rs)
     s = json.loads((tmp_path/'smoke'/f'{arm}-refresh1'/'s41'/'summary.json').read_text())
