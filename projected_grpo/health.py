@@ -26,8 +26,8 @@ __all__ = ['ARM_ORDER', 'RECIPES', 'METHOD_ARMS', 'CONTROLS', 'THRESH', 'FRONTIE
            'smooth', 'curves', 'fig_dynamics', 'run_null', 'fig_overlap', 'fig_drift', 'fig_matched', 'fig_route',
            'fig_heldout', 'damage', 'vanilla_mean', 'frontier_points', 'capture_table', 'frontier_table',
            'fig_frontier', 'frontier_headline', 'runs_named', 'frontier', 'auroc', 'pearson', 'check', 'mark',
-           'identity_check', 'health_checks', 'checks_markdown', 'print_checks', 'runs_markdown', 'main', 'parser',
-           'cli']
+           'identity_check', 'health_checks', 'checks_markdown', 'print_checks', 'runs_markdown', 'at_variant', 'main',
+           'parser', 'cli']
 
 # %% ../nbs/07_health.ipynb #fc6720d9
 ARM_ORDER = ARMS                                                  # table order: vanilla, the method, the controls
@@ -1287,9 +1287,21 @@ def runs_markdown(runs: list[dict], table: list[dict]) -> str:
                             'solve on solvable %', 'used']) +
             ('\n**Warning: more than one preset in one runs_dir.**\n' if len(presets) > 1 else ''))
 
-def main(runs_dir='runs/tiny', fig_dir='figures', last: int = 5, identity: bool = True, smooth_w: int = 5, quiet: bool = False) -> dict:
-    "Read every finished run under `runs_dir`, write the tables, figures and health checks to `fig_dir`."
-    runs = find_runs(runs_dir)
+def at_variant(runs: list[dict], variant: str) -> tuple[list[dict], int]:
+    """The runs of one basis variant read as the arms themselves (`'k16-floor0'`: `erase-k16-floor0` → `erase`,
+    `erase-heldout_m-k16-floor0` → `erase-heldout_m`), with vanilla (no basis, no suffix); → (runs, how many left out)."""
+    keep = [dict(r, group=r['group'].removesuffix('-' + variant), variant=None) for r in runs if r['variant'] == variant]
+    if not keep:
+        have = sorted({r['variant'] for r in runs if r['variant']})
+        raise ValueError(f"no run folder of variant {variant!r} (<arm>-{variant}); variants here: {', '.join(have) or 'none'}")
+    keep += [r for r in runs if r['arm'] == 'none' and not r['variant']]
+    return keep, len(runs) - len(keep)
+
+def main(runs_dir='runs/tiny', fig_dir='figures', last: int = 5, identity: bool = True, smooth_w: int = 5, quiet: bool = False,
+         variant: str | None = None) -> dict:
+    """Read every finished run under `runs_dir`, write the tables, figures and health checks to `fig_dir`. `variant`: read
+    the runs of that basis size (or other variant, `at_variant`) and vanilla as the grid, leaving every other run out."""
+    runs, out_n = at_variant(find_runs(runs_dir), variant) if variant else (find_runs(runs_dir), 0)
     if not any(r['finished'] for r in runs):
         raise FileNotFoundError(f"no finished run under {runs_dir} (found {len(runs)} folders): run the sweep first")
     out = Path(fig_dir); out.mkdir(parents=True, exist_ok=True)
@@ -1300,10 +1312,12 @@ def main(runs_dir='runs/tiny', fig_dir='figures', last: int = 5, identity: bool 
     M = mode_table(runs)
     ho_rows, ho_md = heldout_table(M)
     checks = health_checks(runs, T, identity)
-    head = f'<!-- written by `python -m projected_grpo.health --runs_dir {runs_dir} --fig_dir {fig_dir}`; do not edit -->\n\n'
+    cmd = f'--runs_dir {runs_dir} --fig_dir {fig_dir}' + (f' --variant {variant}' if variant else '')
+    head = f'<!-- written by `python -m projected_grpo.health {cmd}`; do not edit -->\n\n'
     files = {'headline.md': head + headline(main_rows, ctl_rows),
              'main_table.md': head + main_md + '\n' + matched_table(main_rows) + '\n' + win_md + '\n' + mode_rates_table(T), 'controls_table.md': head + ctl_md,
-             'heldout_table.md': head + ho_md, 'health.md': head + checks_markdown(checks), 'runs.md': head + runs_markdown(runs, T)}
+             'heldout_table.md': head + ho_md, 'health.md': head + checks_markdown(checks), 'runs.md': head + runs_markdown(runs, T) + (f"\nOnly vanilla and the `-{variant}` folders are read (named here by "
+                 f"their arm); {out_n} other folders under `{runs_dir}` are left out.\n" if variant else '')}
     for name, text in files.items(): (out/name).write_text(text)
     figs = [fig_matched(T, out/'matched.png'), fig_dynamics(runs, out/'dynamics.png', smooth_w),
             fig_overlap(runs, out/'overlap.png', smooth_w), fig_drift(runs, out/'drift.png'), fig_route(runs, out/'route.png'),
@@ -1330,11 +1344,12 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument('--quiet', action='store_true')
     ap.add_argument('--frontier', action='store_true', help='write only frontier.md and frontier.png (the dose–response runs)')
     ap.add_argument('--replace', action='store_true', help='with --frontier: overwrite a frontier.md that names runs runs_dir lacks')
+    ap.add_argument('--variant', help="read the runs of one basis variant (folder suffix, e.g. k16-floor0) as the arms, with vanilla")
     return ap
 
 def cli(argv=None):
     a = parser().parse_args(argv)
-    try: frontier(a.runs_dir, a.fig_dir, a.quiet, a.replace) if a.frontier else main(a.runs_dir, a.fig_dir, a.last, not a.no_identity, quiet=a.quiet)
+    try: frontier(a.runs_dir, a.fig_dir, a.quiet, a.replace) if a.frontier else main(a.runs_dir, a.fig_dir, a.last, not a.no_identity, quiet=a.quiet, variant=a.variant)
     except (FileNotFoundError, ValueError) as e: sys.exit(f'error: {e}')
 
 # %% ../nbs/07_health.ipynb #1c962a2c

@@ -13,8 +13,8 @@ from .rewards import MODES
 from .train import ARMS, PRESETS, Config, config_diff, make_config, run_dir
 
 # %% auto #0
-__all__ = ['NB_PARAMS', 'LOMO_ARMS', 'BACKENDS', 'Job', 'make_job', 'plan', 'train_notebook', 'run_job', 'default_jobs',
-           'ray_resources', 'slurm_parameters', 'sweep', 'table', 'parser', 'main']
+__all__ = ['NB_PARAMS', 'LOMO_ARMS', 'BASIS_SIZE', 'BACKENDS', 'Job', 'make_job', 'plan', 'train_notebook', 'run_job',
+           'default_jobs', 'ray_resources', 'slurm_parameters', 'sweep', 'table', 'parser', 'main']
 
 # %% ../nbs/06b_sweep.ipynb #1081bdb5
 NB_PARAMS = ('arm', 'seed', 'preset', 'known_modes', 'gate_mode', 'overshoot', 'preserve_magnitude', 'project_update',
@@ -53,14 +53,18 @@ def make_job(preset: str, arm: str, seed: int, known_modes: str = 'all', **overr
                          "as if it were this job's. Give these jobs their own --runs_dir, or delete the folder")
     return job
 
+BASIS_SIZE = ('k', 'floor_q')   # overrides a vanilla job leaves at the preset's: one vanilla run per seed serves every size
+
 def plan(preset: str, arms, seeds, leave_one_mode_out: bool = False, lomo_arms=LOMO_ARMS, lomo_seeds=None,
          lomo_modes=MODES, **overrides) -> list:
-    "Jobs for arms × seeds (+ lomo_arms × held-out mode of `lomo_modes` × lomo_seeds, default `seeds`); `overrides` are any other `Config` fields."
+    """Jobs for arms × seeds (+ lomo_arms × held-out mode of `lomo_modes` × lomo_seeds, default `seeds`); `overrides` are any
+    other `Config` fields (vanilla, arm `none`, takes all but the basis size `BASIS_SIZE`)."""
     if leave_one_mode_out and overrides.get('known_modes', 'all') != 'all':
         raise ValueError('leave_one_mode_out sets known_modes itself: drop the known_modes override')
     bad = [m for m in lomo_modes if m not in MODES]
     if bad: raise ValueError(f"lomo_modes: {bad[0]!r} is not a mode; modes are {', '.join(MODES)}")
-    jobs = [make_job(preset, a, int(s), **overrides) for s in seeds for a in arms]
+    sized = {k: v for k, v in overrides.items() if k not in BASIS_SIZE}      # vanilla's: it has no basis to size
+    jobs = [make_job(preset, a, int(s), **(sized if a == 'none' else overrides)) for s in seeds for a in arms]
     if leave_one_mode_out:
         ov = {k: v for k, v in overrides.items() if k != 'known_modes'}
         jobs += [make_job(preset, a, int(s), ','.join(x for x in MODES if x != m), **ov)

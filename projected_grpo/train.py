@@ -21,11 +21,11 @@ from .rewards import GRADE_KEYS, grade_many
 from .problems import render_prompt
 
 # %% auto #0
-__all__ = ['ARMS', 'BASIS_OF_ARM', 'PRESETS', 'CHOICES', 'LOGS', 'CAPTURE_KINDS', 'Config', 'make_config', 'run_dir', 'schedule',
-           'step_seed', 'step_cfg', 'rates', 'jsonable', 'split_of', 'eval_seed', 'evaluate', 'eval_rates',
-           'evaluate_all', 'eval_row', 'setup_run', 'pilot_pairs', 'capture_bases', 'mixed_groups', 'capture_row',
-           'model_spec', 'in_module_order', 'config_diff', 'train', 'summarize', 'load_run_config', 'evaluate_run',
-           'Tracker', 'parser', 'eval_parser', 'main']
+__all__ = ['ARMS', 'BASIS_OF_ARM', 'PRESETS', 'CHOICES', 'LOGS', 'CAPTURE_KINDS', 'UNCOMPARED', 'Config', 'make_config',
+           'run_dir', 'schedule', 'step_seed', 'step_cfg', 'rates', 'jsonable', 'split_of', 'eval_seed', 'evaluate',
+           'eval_rates', 'evaluate_all', 'eval_row', 'setup_run', 'pilot_pairs', 'capture_bases', 'mixed_groups',
+           'capture_row', 'model_spec', 'in_module_order', 'config_diff', 'train', 'summarize', 'load_run_config',
+           'evaluate_run', 'Tracker', 'parser', 'eval_parser', 'main']
 
 # %% ../nbs/06_train.ipynb #754bf387
 ARMS = ('none', 'erase', 'route', 'random_V', 'shuffled_V', 'nonhack_V', 'meandiff_V', 'no_teacher')
@@ -331,15 +331,19 @@ def in_module_order(V: dict, wrappers: dict) -> dict:
     "V in the model's module order: a basis loaded from the cache must sum its diagnostics in the same order as a fresh one."
     return {n: V[n] for n in wrappers if n in V}
 
+# where the run lives, how often it checkpoints, evaluates on the way and mirrors to a tracker: none of them changes a
+# training step or the final evaluation (evaluations seed their own stream, 05/06), so a run that differs only there is this run
+UNCOMPARED = ('runs_dir', 'ckpt_every', 'eval_every', 'report_to')
+
 def config_diff(folder: Path, cfg: Config) -> list[str]:
-    "'field: theirs → ours' where the run already in `folder` was configured otherwise ([] for none; runs_dir aside)."
+    "'field: theirs → ours' where the run already in `folder` was configured otherwise ([] for none; `UNCOMPARED` aside)."
     f = Path(folder)/'config.json'
     if not f.exists(): return []
     try: old = json.loads(f.read_text())
     except ValueError as e: raise ValueError(f"{f} is not a readable config ({e}): delete the folder or change runs_dir") from None
     new, dflt = json.loads(json.dumps(asdict(cfg))), json.loads(json.dumps(asdict(Config())))
     return [f'{k}: {old.get(k, dflt[k])!r} → {v!r}' for k, v in new.items()     # a field the run predates: it ran at the default
-            if k != 'runs_dir' and old.get(k, dflt[k]) != v]
+            if k not in UNCOMPARED and old.get(k, dflt[k]) != v]
 
 def train(cfg: Config, progress: bool = True) -> dict:
     "Run (or resume) one training run; returns its summary."

@@ -76,6 +76,21 @@ def test_final_evaluation(trio_runs):
     assert step0('none') == step0('erase') == step0('route')
 
 
+def test_evaluations_on_the_way_change_nothing(trio_runs, tmp_path):
+    "A run evaluated only at the end has the trio run's rows and final evaluation, so config_diff does not compare eval_every."
+    from projected_grpo.train import config_diff, make_config
+    cli('--arm', 'erase', '--seed', '41', '--eval_every', '0', runs_dir=tmp_path)
+    every, end = trio_runs/'smoke'/'erase'/'s41', tmp_path/'smoke'/'erase'/'s41'
+    a, b = rows(every), rows(end)
+    assert any('hack_eval' in r for r in a[:-1]) and not any('hack_eval' in r for r in b[:-1])   # evaluated on the way or not
+    assert len(a) == len(b) and [{k: r[k] for k in rb} for r, rb in zip(a, b)] == b             # the same training
+    assert sorted({r['step'] for r in evals(end)}) == [3]
+    assert [r for r in evals(every) if r['step'] == 3] == evals(end)                          # the same final evaluation
+    cfg = lambda **kw: make_config('smoke', arm='erase', seed=41, runs_dir=trio_runs, **kw)
+    assert config_diff(every, cfg(eval_every=0, ckpt_every=1)) == []
+    assert config_diff(every, cfg(eval_every=0, steps=5)) == ['steps: 4 → 5']
+
+
 def test_evaluate_command_reproduces_the_runs_own_evaluation(trio_runs, tmp_path):
     "A run's final evaluation, removed and re-made from the checkpoint by `evaluate`, is the same records; rerun is a no-op."
     import shutil
