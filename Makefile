@@ -170,6 +170,15 @@ next-refresh: setup
 	$(NEXT_SWEEP) --arms erase random_V --seeds $(NEXT_REFRESH_SEEDS) --set $(NEXT_SET) k=$(NEXT_K) floor_q=0
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(NEXT_RUNS)/tiny --fig_dir $(FIGS)/next-refresh
 
+# the clean-vs-clean control at the frontier's smallest size (figures/next-k4/): nonhack_V beside erase and random_V at
+# k = 4 on NEXT_FRONTIER_SEEDS, with vanilla (the runs `make next` makes there; its committed figures/next was read before
+# nonhack_V at 4 had run). The committed folder was read with only these 12 runs in runs/next.
+.PHONY: next-k4
+next-k4: setup
+	$(VENV) python -m projected_grpo.organism build
+	$(NEXT_SWEEP) --arms none erase random_V nonhack_V --seeds $(NEXT_FRONTIER_SEEDS) --set $(NEXT_SET) k=4 floor_q=0
+	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(NEXT_RUNS)/tiny --fig_dir $(FIGS)/next-k4
+
 # pytest: two workers (pytest-xdist), each test file on one of them (module fixtures are built once)
 test: setup
 	$(VENV) nbdev_test --n_workers 2 --timing

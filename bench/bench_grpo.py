@@ -499,7 +499,7 @@ def train_check(spec, a):
 def bench_tiny(a):
     """The `tiny` preset as it runs (the organism, its prompts/G/max_new, natural completion lengths, beta, no TRL):
     ours none and erase interleaved, optionally with a second `tiny` training run beside it (`--beside`); the floor
-    per phase; one final evaluation timed; the wall clock of a `tiny` run and of the default grid from those."""
+    per phase; one final evaluation timed; the wall clock of a `tiny` run and of the main job (`make reproduce`) from those."""
     import subprocess
     tmp = Path(tempfile.mkdtemp(prefix='bench_grpo_tiny-'))
     beside = None
@@ -562,8 +562,9 @@ def bench_tiny(a):
         n_eval = sum(1 for st in range(preset.steps) if (preset.eval_every and (st + 1) % preset.eval_every == 0) or st + 1 == preset.steps)
         run_s = preset.steps * m_none + n_eval * ev
         print(f"one final evaluation ({len(none['problems'])} problems × {preset.eval_n}): {ev:.1f} s; a tiny run ≈ "
-              f"{preset.steps} × {m_none:.3f} + {n_eval} × {ev:.1f} = {run_s/60:.1f} min; the default grid "
-              f"(17 runs: 5 arms × 3 seeds + 2 more vanilla seeds, 2 side by side) ≈ {17*run_s/2/60:.0f} min + the organism build "
+              f"{preset.steps} × {m_none:.3f} + {n_eval} × {ev:.1f} = {run_s/60:.1f} min; the main job (`make reproduce`: "
+              f"18 runs, 4 arms × 3 seeds + 6 held-out folds, evaluated at the end only, 2 side by side) ≈ "
+              f"{18*(preset.steps*m_none + ev)/2/60:.0f} min + the organism build "
               f"(step cost measured {'with' if beside else 'without'} a run beside)")
         print(f"load average: before {fmt_load(load0)}, after {fmt_load(os.getloadavg())}")
         for _, run in runs: run['log'].close()
