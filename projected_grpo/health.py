@@ -1316,8 +1316,8 @@ def main(runs_dir='runs/tiny', fig_dir='figures', last: int = 5, identity: bool 
     head = f'<!-- written by `python -m projected_grpo.health {cmd}`; do not edit -->\n\n'
     files = {'headline.md': head + headline(main_rows, ctl_rows),
              'main_table.md': head + main_md + '\n' + matched_table(main_rows) + '\n' + win_md + '\n' + mode_rates_table(T), 'controls_table.md': head + ctl_md,
-             'heldout_table.md': head + ho_md, 'health.md': head + checks_markdown(checks), 'runs.md': head + runs_markdown(runs, T) + (f"\nOnly vanilla and the `-{variant}` folders are read (named here by "
-                 f"their arm); {out_n} other folders under `{runs_dir}` are left out.\n" if variant else '')}
+             'heldout_table.md': head + ho_md, 'health.md': head + checks_markdown(checks), 'runs.md': head + runs_markdown(runs, T) + (f"\nOnly vanilla and the `-{variant}` folders are read (the tables name "
+                 f"them by their arm); {out_n} other folders under `{runs_dir}` are left out.\n" if variant else '')}
     for name, text in files.items(): (out/name).write_text(text)
     figs = [fig_matched(T, out/'matched.png'), fig_dynamics(runs, out/'dynamics.png', smooth_w),
             fig_overlap(runs, out/'overlap.png', smooth_w), fig_drift(runs, out/'drift.png'), fig_route(runs, out/'route.png'),
