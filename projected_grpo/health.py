@@ -1295,6 +1295,8 @@ def at_variant(runs: list[dict], variant: str) -> tuple[list[dict], int]:
         have = sorted({r['variant'] for r in runs if r['variant']})
         raise ValueError(f"no run folder of variant {variant!r} (<arm>-{variant}); variants here: {', '.join(have) or 'none'}")
     keep += [r for r in runs if r['arm'] == 'none' and not r['variant']]
+    twice = sorted({f"{r['group']}/s{r['seed']}" for r in keep if sum((q['group'], q['seed']) == (r['group'], r['seed']) for q in keep) > 1})
+    if twice: raise ValueError(f"two folders read as {twice[0]} (a vanilla run with the size and one without?): keep one")
     return keep, len(runs) - len(keep)
 
 def main(runs_dir='runs/tiny', fig_dir='figures', last: int = 5, identity: bool = True, smooth_w: int = 5, quiet: bool = False,
