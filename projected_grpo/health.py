@@ -5,6 +5,7 @@
 # %% ../nbs/07_health.ipynb #f32b9556
 from __future__ import annotations
 import argparse, itertools, json, math, os, re, sys, warnings
+from collections import Counter
 from pathlib import Path
 import numpy as np
 import torch
@@ -1295,7 +1296,7 @@ def at_variant(runs: list[dict], variant: str) -> tuple[list[dict], int]:
         have = sorted({r['variant'] for r in runs if r['variant']})
         raise ValueError(f"no run folder of variant {variant!r} (<arm>-{variant}); variants here: {', '.join(have) or 'none'}")
     keep += [r for r in runs if r['arm'] == 'none' and not r['variant']]
-    twice = sorted({f"{r['group']}/s{r['seed']}" for r in keep if sum((q['group'], q['seed']) == (r['group'], r['seed']) for q in keep) > 1})
+    twice = sorted(f'{g}/s{sd}' for (g, sd), n in Counter((r['group'], r['seed']) for r in keep).items() if n > 1)
     if twice: raise ValueError(f"two folders read as {twice[0]} (a vanilla run with the size and one without?): keep one")
     return keep, len(runs) - len(keep)
 
