@@ -33,11 +33,13 @@ class Job:
     @property
     def done(self) -> bool: return (self.run_dir/'summary.json').exists()
 
+BASIS_SIZE = ('k', 'floor_q')   # overrides a vanilla job leaves at the preset's: one vanilla run per seed serves every size
+
 def _parse_overrides(s: str) -> dict: return dict(kv.split('=', 1) for kv in s.split(',') if kv.strip())   # as 06 reads it
 
 def make_job(preset: str, arm: str, seed: int, known_modes: str = 'all', **overrides) -> Job:
     "The job of one run; every value checked now."
-    ov = {k: v for k, v in overrides.items() if v is not None}
+    ov = {k: v for k, v in overrides.items() if v is not None and not (arm == 'none' and k in BASIS_SIZE)}   # vanilla: no basis to size
     ov['runs_dir'] = str(Path(ov.get('runs_dir', 'runs')).resolve())
     cfg = make_config(preset, arm=arm, seed=seed, known_modes=known_modes, **ov)
     named = {k: getattr(cfg, k) for k in ('arm', 'seed', 'preset', 'known_modes', *ov) if k in NB_PARAMS}
@@ -53,18 +55,15 @@ def make_job(preset: str, arm: str, seed: int, known_modes: str = 'all', **overr
                          "as if it were this job's. Give these jobs their own --runs_dir, or delete the folder")
     return job
 
-BASIS_SIZE = ('k', 'floor_q')   # overrides a vanilla job leaves at the preset's: one vanilla run per seed serves every size
-
 def plan(preset: str, arms, seeds, leave_one_mode_out: bool = False, lomo_arms=LOMO_ARMS, lomo_seeds=None,
          lomo_modes=MODES, **overrides) -> list:
     """Jobs for arms × seeds (+ lomo_arms × held-out mode of `lomo_modes` × lomo_seeds, default `seeds`); `overrides` are any
-    other `Config` fields (vanilla, arm `none`, takes all but the basis size `BASIS_SIZE`)."""
+    other `Config` fields (a vanilla job, arm `none`, takes all but the basis size `BASIS_SIZE`: `make_job`)."""
     if leave_one_mode_out and overrides.get('known_modes', 'all') != 'all':
         raise ValueError('leave_one_mode_out sets known_modes itself: drop the known_modes override')
     bad = [m for m in lomo_modes if m not in MODES]
     if bad: raise ValueError(f"lomo_modes: {bad[0]!r} is not a mode; modes are {', '.join(MODES)}")
-    sized = {k: v for k, v in overrides.items() if k not in BASIS_SIZE}      # vanilla's: it has no basis to size
-    jobs = [make_job(preset, a, int(s), **(sized if a == 'none' else overrides)) for s in seeds for a in arms]
+    jobs = [make_job(preset, a, int(s), **overrides) for s in seeds for a in arms]
     if leave_one_mode_out:
         ov = {k: v for k, v in overrides.items() if k != 'known_modes'}
         jobs += [make_job(preset, a, int(s), ','.join(x for x in MODES if x != m), **ov)
