@@ -59,17 +59,20 @@ SEP_LOMO_SEEDS ?= 41 42 43
 SEP_SEEDS ?= 44 45 46 47
 CONTRAST_K ?= 16
 ONPOLICY ?= 41:42 42:43 43:41
+# evaluated once, at the end, like the main job: so its finished runs (vanilla, and erase, random_V, nonhack_V and
+# leave-one-mode-out on seed 41 at k = 16) are skipped here, and a run here serves the main job too (06: `UNCOMPARED`)
+FRONTIER_SET ?= eval_every=0
 SWEEP_TINY = $(VENV) python -m projected_grpo.sweep --preset tiny --runs_dir $(RUNS)
 frontier: setup
 	$(VENV) python -m projected_grpo.organism build
-	$(SWEEP_TINY) --arms none --seeds $(FRONTIER_SEEDS)
-	$(foreach k,$(FRONTIER_K),$(SWEEP_TINY) --arms $(FRONTIER_ARMS) --seeds $(FRONTIER_SEEDS) --set k=$(k) floor_q=0 &&) true
-	$(SWEEP_TINY) --arms nonhack_V --seeds $(FRONTIER_SEEDS) --set k=$(SEP_K) floor_q=0
-	$(if $(SEP_LOMO_SEEDS),$(SWEEP_TINY) --arms --seeds $(SEP_LOMO_SEEDS) --set k=$(SEP_K) floor_q=0 --leave-one-mode-out --lomo-arms erase)
-	$(if $(SEP_SEEDS),$(SWEEP_TINY) --arms none --seeds $(SEP_SEEDS))
-	$(if $(SEP_SEEDS),$(SWEEP_TINY) --arms erase random_V --seeds $(SEP_SEEDS) --set k=$(SEP_K) floor_q=0)
-	$(foreach k,$(CONTRAST_K),$(SWEEP_TINY) --arms erase --seeds $(FRONTIER_SEEDS) --set basis=contrast k=$(k) floor_q=0 &&) true
-	$(foreach sp,$(ONPOLICY),$(SWEEP_TINY) --arms erase --seeds $(word 1,$(subst :, ,$(sp))) --set pairs=onpolicy pilot_seed=$(word 2,$(subst :, ,$(sp))) k=4 floor_q=0 &&) true
+	$(SWEEP_TINY) --arms none --seeds $(FRONTIER_SEEDS) --set $(FRONTIER_SET)
+	$(foreach k,$(FRONTIER_K),$(SWEEP_TINY) --arms $(FRONTIER_ARMS) --seeds $(FRONTIER_SEEDS) --set $(FRONTIER_SET) k=$(k) floor_q=0 &&) true
+	$(SWEEP_TINY) --arms nonhack_V --seeds $(FRONTIER_SEEDS) --set $(FRONTIER_SET) k=$(SEP_K) floor_q=0
+	$(if $(SEP_LOMO_SEEDS),$(SWEEP_TINY) --arms --seeds $(SEP_LOMO_SEEDS) --set $(FRONTIER_SET) k=$(SEP_K) floor_q=0 --leave-one-mode-out --lomo-arms erase)
+	$(if $(SEP_SEEDS),$(SWEEP_TINY) --arms none --seeds $(SEP_SEEDS) --set $(FRONTIER_SET))
+	$(if $(SEP_SEEDS),$(SWEEP_TINY) --arms erase random_V --seeds $(SEP_SEEDS) --set $(FRONTIER_SET) k=$(SEP_K) floor_q=0)
+	$(foreach k,$(CONTRAST_K),$(SWEEP_TINY) --arms erase --seeds $(FRONTIER_SEEDS) --set $(FRONTIER_SET) basis=contrast k=$(k) floor_q=0 &&) true
+	$(foreach sp,$(ONPOLICY),$(SWEEP_TINY) --arms erase --seeds $(word 1,$(subst :, ,$(sp))) --set $(FRONTIER_SET) pairs=onpolicy pilot_seed=$(word 2,$(subst :, ,$(sp))) k=4 floor_q=0 &&) true
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)
 
 # where the frontier separates real from random (k = 64): erase, random_V and the nonhack control there on K64_SEEDS,
