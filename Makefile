@@ -11,8 +11,8 @@ setup:
 # The main job, on `tiny`: the real basis (erase) against its two controls (random_V, nonhack_V) and vanilla at
 # MAIN_K = 16 directions per module (floor_q off, so k is what it says), and leave-one-mode-out there on MAIN_LOMO_SEEDS
 # (erase with V built without mode m, for each of the six modes; read on m against random_V and vanilla).
-# k = 16 is where `make frontier` found the real basis first apart from random (at the preset's own k = 4 the two are
-# the same within ±5.9pp); seed 41 is the seed whose vanilla learns all six modes (a fold reads only where vanilla learned
+# k = 16 is where `make frontier` found the real basis first apart from random (at the preset's own k = 4 it is not
+# shown to differ); seed 41 is the seed whose vanilla learns all six modes (a fold reads only where vanilla learned
 # its mode). Evaluation only at the end (eval_every=0): the evaluations on the way change no training step and no final
 # number (06), and cost a fifth of a run. 18 runs, about 50 minutes with the organism build on two cores (README).
 # Vanilla runs at the preset's size (06b: it has no basis), so its folder is plain `none` and `make frontier` reuses it.
@@ -49,8 +49,10 @@ experiment:
 # basis separated from random on the current organism, two more questions: the nonhack control (a clean-vs-clean basis
 # of the same size; FRONTIER_ARMS="erase random_V nonhack_V" adds it at every size), leave-one-mode-out (erase with
 # V built without mode m, read on m against random_V at SEP_K) on SEP_LOMO_SEEDS, and the real − random comparison
-# there on SEP_SEEDS more seeds (vanilla, erase, random_V): planned from its paired SD over seeds 41-43 (5.0pp: seven
-# seeds for ±5pp); over the seven it came out 10.4pp, an interval of ±9.6pp (±5pp would take about 20 seeds).
+# there on SEP_SEEDS more seeds (vanilla, erase, random_V): planned from its paired SD over seeds 41-43 on the first
+# machine (5.0pp: seven seeds for ±5pp); over the seven it came out 10.4pp there and 17.2pp here, an interval of ±15.9pp
+# (±5pp would take about 48 seeds). 60 runs, 18 of them the main job's: right after `make reproduce`, 97 minutes on two
+# cores (README).
 FRONTIER_SEEDS ?= 41 42 43
 FRONTIER_ARMS ?= erase random_V
 FRONTIER_K ?= 4 16 64
