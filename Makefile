@@ -77,6 +77,16 @@ frontier: setup
 	$(foreach sp,$(ONPOLICY),$(SWEEP_TINY) --arms erase --seeds $(word 1,$(subst :, ,$(sp))) --set $(FRONTIER_SET) pairs=onpolicy pilot_seed=$(word 2,$(subst :, ,$(sp))) k=4 floor_q=0 &&) true
 	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)
 
+# leave-one-mode-out at the frontier's SEP_K on more seeds (figures/frontier-heldout16/): erase with V built without mode m,
+# for each mode, on HELDOUT_SEEDS, read on m against random_V and vanilla at the same k (`make frontier` has them on
+# 41-43 and random_V and vanilla on 44-47 too): 12 runs beyond `make frontier`'s (the 18 on 41-43 are skipped), about
+# half an hour on two cores. The committed folder was read with `make frontier`'s 60 runs and these 12 in runs/tiny.
+HELDOUT_SEEDS ?= 41 42 43 44 45
+.PHONY: frontier-heldout16
+frontier-heldout16: frontier
+	$(SWEEP_TINY) --arms --seeds $(HELDOUT_SEEDS) --set $(FRONTIER_SET) k=$(SEP_K) floor_q=0 --leave-one-mode-out --lomo-arms erase
+	$(VENV) python -m projected_grpo.health --frontier --runs_dir $(RUNS)/tiny --fig_dir $(FIGS)/frontier-heldout16
+
 # where the frontier separates real from random (k = 64): erase, random_V and the nonhack control there on K64_SEEDS,
 # and leave-one-mode-out there on LOMO_SEEDS (erase with V built without mode m, read on m against random_V at the same
 # k): 5 vanilla + 15 + 6 per LOMO seed; finished runs (`make frontier`'s, `make reproduce`'s vanilla) are skipped. The
